@@ -1,0 +1,178 @@
+//! Checkpoints: the C2SP `tlog-checkpoint` body signed as a C2SP
+//! `signed-note` (FORMAT.md §7).
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _};
+
+use crate::hash::Digest;
+use crate::keys::{NoteSigner, NoteVerifier};
+
+/// Why a signed checkpoint was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// The note is not a body, a blank line and signature lines.
+    #[error("malformed signed note: {0}")]
+    MalformedNote(&'static str),
+    /// The body is not origin, size and root lines.
+    #[error("malformed checkpoint body: {0}")]
+    MalformedBody(&'static str),
+    /// No signature line from the expected key.
+    #[error("no signature by key {0}")]
+    NotSignedByKey(String),
+    /// A signature line from the expected key that does not verify.
+    #[error("the signature by key {0} does not verify")]
+    BadSignature(String),
+    /// The checkpoint names another log.
+    #[error("origin {found:?} is not the ledger's origin {expected:?}")]
+    WrongOrigin {
+        /// The ledger's.
+        expected: String,
+        /// The checkpoint's.
+        found: String,
+    },
+}
+
+/// The body of a checkpoint (C2SP tlog-checkpoint): which log, how many
+/// entries, and the RFC 9162 root over them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log's origin line.
+    pub origin: String,
+    /// Number of entries covered.
+    pub size: u64,
+    /// Merkle tree hash of the first `size` entries.
+    pub root: Digest,
+}
+
+impl Checkpoint {
+    /// The note body: `origin\nsize\nbase64(root)\n`.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        )
+    }
+
+    /// Parses a body. Extension lines are refused: daicho writes none, and a
+    /// line nobody checks is a line an attacker could use.
+    pub fn parse_body(body: &str) -> Result<Checkpoint, CheckpointError> {
+        let lines: Vec<&str> = body
+            .strip_suffix('\n')
+            .ok_or(CheckpointError::MalformedBody(
+                "body must end with a newline",
+            ))?
+            .split('\n')
+            .collect();
+        let [origin, size, root] = lines[..] else {
+            return Err(CheckpointError::MalformedBody(
+                "expected exactly three lines: origin, size, root",
+            ));
+        };
+        if origin.is_empty() {
+            return Err(CheckpointError::MalformedBody("empty origin"));
+        }
+        // Decimal without leading zeros, as C2SP tlog-checkpoint requires.
+        if size.is_empty()
+            || !size.bytes().all(|b| b.is_ascii_digit())
+            || (size.len() > 1 && size.starts_with('0'))
+        {
+            return Err(CheckpointError::MalformedBody(
+                "size is not a decimal number",
+            ));
+        }
+        let size = size
+            .parse()
+            .map_err(|_| CheckpointError::MalformedBody("size out of range"))?;
+        let root = Digest::from_base64(root)
+            .filter(|d| d.to_base64() == root)
+            .ok_or(CheckpointError::MalformedBody(
+                "root is not base64 of 32 bytes",
+            ))?;
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
+    }
+
+    /// Signs the body as a signed note with one signature line.
+    pub fn sign(&self, signer: &NoteSigner) -> String {
+        let body = self.body();
+        let sig = signer.signing_key().sign(body.as_bytes());
+        let mut raw = signer.verifier().note_id().to_vec();
+        raw.extend_from_slice(&sig.to_bytes());
+        format!(
+            "{body}\n\u{2014} {} {}\n",
+            signer.verifier().name(),
+            B64.encode(raw)
+        )
+    }
+
+    /// Opens a signed note: finds the signature line of `verifier` (others
+    /// are ignored, as C2SP signed-note requires), verifies it strictly, and
+    /// parses the body. The checkpoint's origin must be the key's name.
+    pub fn open(note: &str, verifier: &NoteVerifier) -> Result<Checkpoint, CheckpointError> {
+        let (body, sigs) = split_note(note)?;
+        let mut found = false;
+        for line in sigs.split_terminator('\n') {
+            let rest = line
+                .strip_prefix("\u{2014} ")
+                .ok_or(CheckpointError::MalformedNote(
+                    "signature line must start with an em dash",
+                ))?;
+            let (name, sig) = rest.split_once(' ').ok_or(CheckpointError::MalformedNote(
+                "signature line needs a name and a signature",
+            ))?;
+            let raw = B64
+                .decode(sig)
+                .map_err(|_| CheckpointError::MalformedNote("signature is not base64"))?;
+            if raw.len() < 5 {
+                return Err(CheckpointError::MalformedNote("signature too short"));
+            }
+            if name != verifier.name() || raw[..4] != verifier.note_id() {
+                continue;
+            }
+            found = true;
+            let sig: [u8; 64] = raw[4..]
+                .try_into()
+                .map_err(|_| CheckpointError::BadSignature(verifier.to_string()))?;
+            verifier
+                .public_key()
+                .0
+                .verify_strict(body.as_bytes(), &Signature::from_bytes(&sig))
+                .map_err(|_| CheckpointError::BadSignature(verifier.to_string()))?;
+        }
+        if !found {
+            return Err(CheckpointError::NotSignedByKey(verifier.to_string()));
+        }
+        let cp = Checkpoint::parse_body(body)?;
+        if cp.origin != verifier.name() {
+            return Err(CheckpointError::WrongOrigin {
+                expected: verifier.name().to_owned(),
+                found: cp.origin,
+            });
+        }
+        Ok(cp)
+    }
+}
+
+/// Splits a note into body (ending in its last newline) and signature block.
+fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
+    if !note.ends_with('\n') {
+        return Err(CheckpointError::MalformedNote(
+            "note must end with a newline",
+        ));
+    }
+    let at = note.find("\n\n").ok_or(CheckpointError::MalformedNote(
+        "no blank line before the signatures",
+    ))?;
+    let (body, rest) = note.split_at(at + 1);
+    let sigs = &rest[1..];
+    if sigs.is_empty() {
+        return Err(CheckpointError::MalformedNote("no signature lines"));
+    }
+    Ok((body, sigs))
+}

@@ -1,0 +1,328 @@
+//! The signed event envelope (FORMAT.md §5).
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::hash::Digest;
+use crate::jcs::{self, JcsError};
+use crate::keys::{KeyId, NoteSigner, PublicKey};
+use crate::timestamp::OccurredAt;
+
+/// The context string that starts every event signature's message, so that
+/// an event signature can never be mistaken for a signature over anything
+/// else (FORMAT.md §5.3).
+pub const EVENT_SIGNATURE_CONTEXT: &[u8] = b"daicho event signature v1\n";
+
+/// Why an event was refused before any registry check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// Not strict JSON.
+    #[error(transparent)]
+    Json(#[from] JcsError),
+    /// JSON, but not an event envelope. `pointer` names the field at fault.
+    #[error("{message} (at {pointer:?})")]
+    Shape {
+        /// RFC 6901 JSON pointer into the envelope.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Why a signature did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the signature does not verify under key {key_id}")]
+pub struct BadSignature {
+    /// The key the event named.
+    pub key_id: KeyId,
+}
+
+/// A submitter-chosen UUID in its canonical lowercase hyphenated form; the
+/// idempotency key of an event.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventId(String);
+
+impl EventId {
+    /// Parses a UUID that is already in canonical lowercase hyphenated form.
+    pub fn parse(s: &str) -> Result<EventId, &'static str> {
+        let u = uuid::Uuid::try_parse(s).map_err(|_| "event_id must be a UUID")?;
+        if u.hyphenated().to_string() != s {
+            return Err("event_id must be a UUID in lowercase hyphenated form");
+        }
+        Ok(EventId(s.to_owned()))
+    }
+    /// From 16 bytes (the caller supplies the randomness).
+    pub fn from_bytes(bytes: [u8; 16]) -> EventId {
+        let u = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        EventId(u.hyphenated().to_string())
+    }
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventId({})", self.0)
+    }
+}
+crate::timestamp::string_serde!(EventId, |e: &EventId| e.0.clone());
+
+/// An event type name: dot-separated segments of `[a-z0-9_]`, at most 128
+/// characters. Names starting with `daicho.` belong to the ledger itself.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventType(String);
+
+impl EventType {
+    /// Parses a type name.
+    pub fn parse(s: &str) -> Result<EventType, &'static str> {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.split('.').all(|seg| {
+                !seg.is_empty()
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            });
+        if ok {
+            Ok(EventType(s.to_owned()))
+        } else {
+            Err("an event type is dot-separated segments of [a-z0-9_], at most 128 characters")
+        }
+    }
+    /// The text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Whether the ledger itself defines this type (`daicho.*`).
+    pub fn is_ledger_type(&self) -> bool {
+        self.0.starts_with("daicho.")
+    }
+}
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventType({})", self.0)
+    }
+}
+crate::timestamp::string_serde!(EventType, |e: &EventType| e.0.clone());
+
+/// A short non-empty text of at most 256 characters without control
+/// characters, used for actor ids, roles and source names.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Label(String);
+
+impl Label {
+    /// Parses a label.
+    pub fn parse(s: &str) -> Result<Label, &'static str> {
+        if s.is_empty() || s.chars().count() > 256 || s.chars().any(char::is_control) {
+            return Err("expected 1 to 256 characters without control characters");
+        }
+        Ok(Label(s.to_owned()))
+    }
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+crate::timestamp::string_serde!(Label, |e: &Label| e.0.clone());
+
+/// Who performed the act: a person or system id and the role they acted in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// The actor's identifier in the source system.
+    pub id: Label,
+    /// The role the act was performed in (a catalogue role id).
+    pub role: Label,
+}
+
+/// An event before signing (FORMAT.md §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsignedEvent {
+    /// The submitter's UUID for this event; the idempotency key.
+    pub event_id: EventId,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// The version of the type's payload schema.
+    pub schema_version: u32,
+    /// When the act happened.
+    pub occurred_at: OccurredAt,
+    /// Who performed it.
+    pub actor: Actor,
+    /// The submitting system.
+    pub source: Label,
+    /// The type-specific content.
+    pub payload: Map<String, Value>,
+    /// The signing key.
+    pub key_id: KeyId,
+}
+
+impl UnsignedEvent {
+    /// The exact bytes an event signature covers: the context string, then
+    /// the JCS of the envelope without `signature` (FORMAT.md §5.3).
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut m = EVENT_SIGNATURE_CONTEXT.to_vec();
+        m.extend_from_slice(&jcs::canonicalize(self));
+        m
+    }
+
+    /// Signs with `signer`. The `key_id` must be the signer's.
+    pub fn sign(self, signer: &NoteSigner) -> SignedEvent {
+        debug_assert_eq!(self.key_id, signer.key_id());
+        let signature = signer.signing_key().sign(&self.signing_message());
+        SignedEvent {
+            body: self,
+            signature: EventSignature(signature),
+        }
+    }
+}
+
+/// An Ed25519 signature, standard base64 of its 64 bytes in JSON.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct EventSignature(pub Signature);
+
+impl EventSignature {
+    /// Parses base64 of exactly 64 bytes.
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let raw = B64
+            .decode(s)
+            .map_err(|_| "signature must be standard base64")?;
+        let arr: [u8; 64] = raw
+            .as_slice()
+            .try_into()
+            .map_err(|_| "an Ed25519 signature is 64 bytes")?;
+        Ok(EventSignature(Signature::from_bytes(&arr)))
+    }
+}
+impl fmt::Debug for EventSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventSignature({})", B64.encode(self.0.to_bytes()))
+    }
+}
+crate::timestamp::string_serde!(EventSignature, |s: &EventSignature| B64
+    .encode(s.0.to_bytes()));
+
+/// A signed event envelope (FORMAT.md §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedEvent {
+    /// Everything but the signature.
+    #[serde(flatten)]
+    pub body: UnsignedEvent,
+    /// Ed25519 over [`UnsignedEvent::signing_message`].
+    pub signature: EventSignature,
+}
+
+impl<'de> Deserialize<'de> for SignedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        SignedEvent::from_value(Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl SignedEvent {
+    /// Parses a signed envelope from JSON text: strict JSON, exact shape.
+    pub fn parse(bytes: &[u8]) -> Result<SignedEvent, EventError> {
+        Self::from_value(jcs::parse(bytes)?)
+    }
+
+    /// Converts an already strictly parsed value; the error names the
+    /// field at fault with an RFC 6901 pointer.
+    pub fn from_value(value: Value) -> Result<SignedEvent, EventError> {
+        // The envelope is read in two steps, because `serde(flatten)` loses
+        // both `deny_unknown_fields` and the error paths.
+        let Value::Object(mut map) = value else {
+            return Err(shape("", "an event is a JSON object"));
+        };
+        let signature = match map.remove("signature") {
+            None => return Err(shape("/signature", "missing field")),
+            Some(Value::String(s)) => {
+                EventSignature::parse(&s).map_err(|m| shape("/signature", m))?
+            }
+            Some(_) => return Err(shape("/signature", "expected a base64 string")),
+        };
+        let body = serde_path_to_error::deserialize::<_, UnsignedEvent>(Value::Object(map))
+            .map_err(|e| {
+                let mut pointer = path_to_pointer(e.path());
+                let message = e.inner().to_string();
+                // serde names a missing field only in its message.
+                if message.starts_with("missing field") {
+                    if let Some(field) = message.split('`').nth(1) {
+                        pointer = format!("{pointer}{}", pointer_token(field));
+                    }
+                }
+                shape(&pointer, &message)
+            })?;
+        Ok(SignedEvent { body, signature })
+    }
+
+    /// The canonical bytes of the whole signed envelope.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        jcs::canonicalize(self)
+    }
+
+    /// The event hash: SHA-256 of the JCS of the signed envelope (FORMAT.md §5.4).
+    pub fn hash(&self) -> Digest {
+        Digest::of(&self.canonical_bytes())
+    }
+
+    /// Strict RFC 8032 verification against `key`.
+    pub fn verify_signature(&self, key: &PublicKey) -> Result<(), BadSignature> {
+        key.0
+            .verify_strict(&self.body.signing_message(), &self.signature.0)
+            .map_err(|_| BadSignature {
+                key_id: self.body.key_id.clone(),
+            })
+    }
+}
+
+fn shape(pointer: &str, message: &str) -> EventError {
+    EventError::Shape {
+        pointer: pointer.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn pointer_token(key: &str) -> String {
+    format!("/{}", key.replace('~', "~0").replace('/', "~1"))
+}
+
+/// Turns serde_path_to_error's path into an RFC 6901 pointer.
+pub(crate) fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&pointer_token(key)),
+            Segment::Enum { variant } => out.push_str(&pointer_token(variant)),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,280 @@
+//! The ledger builder: sequencing signed events into chained entries over
+//! a live Merkle tree (FORMAT.md §6, §8). The service appends through this
+//! code, and the tests build their bundles with it.
+
+use crate::checkpoint::Checkpoint;
+use crate::entry::Entry;
+use crate::event::{EventId, Label, SignedEvent, UnsignedEvent};
+use crate::hash::Digest;
+use crate::keys::{NoteSigner, PublicKey};
+use crate::merkle::Tree;
+use crate::registry::{
+    GenesisPayload, KeyRegistration, KeyRole, Registry, RegistryError, GENESIS, LEDGER_SOURCE,
+};
+use crate::timestamp::{OccurredAt, RecordedAt};
+
+/// An entry staged or appended, with the event it records.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// The entry.
+    pub entry: Entry,
+    /// Its entry hash (the Merkle leaf).
+    pub hash: Digest,
+    /// The signed event.
+    pub event: SignedEvent,
+}
+
+/// The live ledger: head of the chain, Merkle tree and key registry.
+#[derive(Debug)]
+pub struct Ledger {
+    registry: Registry,
+    tree: Tree,
+    head: Entry,
+    head_hash: Digest,
+}
+
+/// Builds the genesis event (FORMAT.md §8.1): signed by the ledger key,
+/// naming it and the first administrator key.
+pub fn genesis_event(
+    ledger: &NoteSigner,
+    admin: PublicKey,
+    admin_holder: Label,
+    event_id: EventId,
+    occurred_at: OccurredAt,
+) -> SignedEvent {
+    let payload = GenesisPayload {
+        origin: ledger.verifier().name().to_owned(),
+        ledger_key: ledger.verifier().to_string(),
+        admin: KeyRegistration {
+            key_id: admin.key_id(),
+            public_key: admin,
+            source: admin_holder,
+            role: KeyRole::Admin,
+            types: vec![],
+        },
+    };
+    let serde_json::Value::Object(payload) =
+        serde_json::to_value(payload).expect("a genesis payload serialises")
+    else {
+        unreachable!("a struct serialises to an object")
+    };
+    UnsignedEvent {
+        event_id,
+        event_type: crate::event::EventType::parse(GENESIS).expect("valid type"),
+        schema_version: 1,
+        occurred_at,
+        actor: crate::event::Actor {
+            id: Label::parse(LEDGER_SOURCE).expect("valid label"),
+            role: Label::parse("ledger").expect("valid label"),
+        },
+        source: Label::parse(LEDGER_SOURCE).expect("valid label"),
+        payload,
+        key_id: ledger.key_id(),
+    }
+    .sign(ledger)
+}
+
+impl Ledger {
+    /// Starts a ledger from its genesis event, recorded at `recorded_at`.
+    pub fn create(
+        genesis: SignedEvent,
+        recorded_at: RecordedAt,
+    ) -> Result<(Ledger, Appended), RegistryError> {
+        let registry = Registry::from_genesis(&genesis, None)?;
+        let entry = Entry {
+            seq: 0,
+            recorded_at,
+            event_hash: genesis.hash(),
+            prev_hash: Digest::ZERO,
+        };
+        let hash = entry.hash();
+        let mut tree = Tree::new();
+        tree.push(hash);
+        let ledger = Ledger {
+            registry,
+            tree,
+            head: entry.clone(),
+            head_hash: hash,
+        };
+        Ok((
+            ledger,
+            Appended {
+                entry,
+                hash,
+                event: genesis,
+            },
+        ))
+    }
+
+    /// Reassembles a ledger from stored state that was written by this code
+    /// (the service's start-up): the registry as of the head, the tree of
+    /// all entry hashes, and the head entry.
+    pub fn restore(registry: Registry, tree: Tree, head: Entry) -> Ledger {
+        let head_hash = head.hash();
+        debug_assert_eq!(tree.size(), head.seq + 1);
+        Ledger {
+            registry,
+            tree,
+            head,
+            head_hash,
+        }
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.tree.size()
+    }
+    /// The last entry.
+    pub fn head(&self) -> &Entry {
+        &self.head
+    }
+    /// The registry as of the head.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    /// The Merkle tree of all entry hashes.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The checkpoint body for the current size.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            origin: self.registry.ledger_key().name().to_owned(),
+            size: self.tree.size(),
+            root: self.tree.root(),
+        }
+    }
+
+    /// Opens a batch of appends. All entries of a batch share one
+    /// `recorded_at`: `now`, or the head's if the clock went backwards.
+    pub fn begin(&self, now: RecordedAt) -> Batch<'_> {
+        Batch {
+            base: self,
+            registry: None,
+            staged: Vec::new(),
+            recorded_at: now.max(self.head.recorded_at),
+        }
+    }
+
+    /// Applies a finished batch. It must have been opened on this ledger in
+    /// its current state.
+    pub fn commit(&mut self, staged: Staged) {
+        assert_eq!(
+            staged.base_size,
+            self.size(),
+            "batch opened on another state"
+        );
+        if let Some(registry) = staged.registry {
+            self.registry = registry;
+        }
+        for a in &staged.entries {
+            self.tree.push(a.hash);
+        }
+        if let Some(last) = staged.entries.last() {
+            self.head = last.entry.clone();
+            self.head_hash = last.hash;
+        }
+    }
+}
+
+/// Appends being prepared; nothing changes in the ledger until
+/// [`Ledger::commit`].
+#[derive(Debug)]
+pub struct Batch<'a> {
+    base: &'a Ledger,
+    registry: Option<Registry>,
+    staged: Vec<Appended>,
+    recorded_at: RecordedAt,
+}
+
+/// A point a batch can roll back to.
+#[derive(Debug)]
+pub struct Savepoint {
+    len: usize,
+    registry: Option<Registry>,
+}
+
+/// A finished batch, ready to commit.
+#[derive(Debug)]
+pub struct Staged {
+    base_size: u64,
+    registry: Option<Registry>,
+    /// The new entries in order.
+    pub entries: Vec<Appended>,
+}
+
+impl Batch<'_> {
+    fn registry(&self) -> &Registry {
+        self.registry.as_ref().unwrap_or(&self.base.registry)
+    }
+
+    /// Stages one event: authorised by the registry as of this point of the
+    /// batch, its signature verified strictly unless `verified_with` is the
+    /// registered key (the caller already verified against it), then chained.
+    /// On error the batch is unchanged.
+    pub fn append(
+        &mut self,
+        event: SignedEvent,
+        verified_with: Option<&PublicKey>,
+    ) -> Result<&Appended, RegistryError> {
+        let rec = self.registry().authorize(&event)?;
+        if verified_with != Some(&rec.public_key) {
+            event
+                .verify_signature(&rec.public_key)
+                .map_err(|_| RegistryError::BadSignature(event.body.key_id.clone()))?;
+        }
+        let seq = self.base.size() + self.staged.len() as u64;
+        if matches!(
+            event.body.event_type.as_str(),
+            crate::registry::KEY_REGISTERED | crate::registry::KEY_REVOKED
+        ) {
+            let mut next = self.registry().clone();
+            next.apply(seq, &event)?;
+            self.registry = Some(next);
+        }
+        let prev_hash = self.staged.last().map_or(self.base.head_hash, |a| a.hash);
+        let entry = Entry {
+            seq,
+            recorded_at: self.recorded_at,
+            event_hash: event.hash(),
+            prev_hash,
+        };
+        let hash = entry.hash();
+        self.staged.push(Appended { entry, hash, event });
+        Ok(self.staged.last().expect("just pushed"))
+    }
+
+    /// Number of staged entries.
+    pub fn len(&self) -> usize {
+        self.staged.len()
+    }
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty()
+    }
+    /// The entries staged so far.
+    pub fn entries(&self) -> &[Appended] {
+        &self.staged
+    }
+    /// Marks the current point.
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            len: self.staged.len(),
+            registry: self.registry.clone(),
+        }
+    }
+    /// Drops everything staged after `sp`.
+    pub fn rollback(&mut self, sp: Savepoint) {
+        self.staged.truncate(sp.len);
+        self.registry = sp.registry;
+    }
+    /// Finishes the batch.
+    pub fn finish(self) -> Staged {
+        Staged {
+            base_size: self.base.size(),
+            registry: self.registry,
+            entries: self.staged,
+        }
+    }
+}
