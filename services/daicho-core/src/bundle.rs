@@ -117,7 +117,7 @@ fn shape(pointer: &str, message: impl ToString) -> LineError {
 /// Parses one line (without its `\n`).
 pub fn parse_line(bytes: &[u8]) -> Result<Line, LineError> {
     let value = jcs::parse(bytes)?;
-    if jcs::canonicalize(&value) != bytes {
+    if jcs::canonicalize_value(&value) != bytes {
         return Err(LineError::NotCanonical);
     }
     let Value::Object(mut map) = value else {

@@ -25,6 +25,6 @@ impl Entry {
     /// The entry hash: the RFC 9162 leaf hash `SHA-256(0x00 || JCS(entry))`
     /// (FORMAT.md §6.2).
     pub fn hash(&self) -> Digest {
-        leaf_hash(&jcs::canonicalize(self))
+        leaf_hash(&jcs::canonicalize_own(self))
     }
 }

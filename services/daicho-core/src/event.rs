@@ -189,7 +189,7 @@ impl UnsignedEvent {
     /// the JCS of the envelope without `signature` (FORMAT.md §5.3).
     pub fn signing_message(&self) -> Vec<u8> {
         let mut m = EVENT_SIGNATURE_CONTEXT.to_vec();
-        m.extend_from_slice(&jcs::canonicalize(self));
+        m.extend_from_slice(&jcs::canonicalize_own(self));
         m
     }
 
@@ -202,6 +202,21 @@ impl UnsignedEvent {
             signature: EventSignature(signature),
         }
     }
+}
+
+/// The envelope's members other than `payload` and `signature`, read
+/// separately so that the payload is moved rather than rebuilt.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeFields {
+    event_id: EventId,
+    #[serde(rename = "type")]
+    event_type: EventType,
+    schema_version: u32,
+    occurred_at: OccurredAt,
+    actor: Actor,
+    source: Label,
+    key_id: KeyId,
 }
 
 /// An Ed25519 signature, standard base64 of its 64 bytes in JSON.
@@ -266,7 +281,13 @@ impl SignedEvent {
             }
             Some(_) => return Err(shape("/signature", "expected a base64 string")),
         };
-        let body = serde_path_to_error::deserialize::<_, UnsignedEvent>(Value::Object(map))
+        // The payload is moved, not rebuilt: it can be the largest member.
+        let payload = match map.remove("payload") {
+            None => return Err(shape("/payload", "missing field")),
+            Some(Value::Object(p)) => p,
+            Some(_) => return Err(shape("/payload", "the payload is a JSON object")),
+        };
+        let fields = serde_path_to_error::deserialize::<_, EnvelopeFields>(Value::Object(map))
             .map_err(|e| {
                 let mut pointer = path_to_pointer(e.path());
                 let message = e.inner().to_string();
@@ -278,12 +299,22 @@ impl SignedEvent {
                 }
                 shape(&pointer, &message)
             })?;
+        let body = UnsignedEvent {
+            event_id: fields.event_id,
+            event_type: fields.event_type,
+            schema_version: fields.schema_version,
+            occurred_at: fields.occurred_at,
+            actor: fields.actor,
+            source: fields.source,
+            payload,
+            key_id: fields.key_id,
+        };
         Ok(SignedEvent { body, signature })
     }
 
     /// The canonical bytes of the whole signed envelope.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        jcs::canonicalize(self)
+        jcs::canonicalize_own(self)
     }
 
     /// The event hash: SHA-256 of the JCS of the signed envelope (FORMAT.md §5.4).

@@ -380,3 +380,65 @@ fn bundle_lines_must_be_canonical() {
         Err(LineError::Shape { .. })
     ));
 }
+
+mod canonical_writer {
+    use daicho_core::jcs;
+    use proptest::prelude::*;
+    use serde_json::{Map, Number, Value};
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_]{0,6}",
+            "\\PC{0,4}",
+            prop::collection::vec(
+                prop_oneof![
+                    Just('\u{e000}'),
+                    Just('\u{ffff}'),
+                    Just('\u{1f600}'),
+                    Just('\u{10000}'),
+                    Just('a'),
+                    Just('\u{80}'),
+                    Just('\r'),
+                ],
+                0..4
+            )
+            .prop_map(|v| v.into_iter().collect()),
+        ]
+    }
+
+    fn number() -> impl Strategy<Value = Number> {
+        prop_oneof![
+            any::<i64>().prop_map(Number::from),
+            any::<u64>().prop_map(Number::from),
+            (-(1i64 << 53)..=(1i64 << 53)).prop_map(Number::from),
+            any::<f64>().prop_filter_map("finite", Number::from_f64),
+            (-1e30f64..1e30).prop_filter_map("finite", Number::from_f64),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            number().prop_map(Value::Number),
+            "\\PC{0,8}".prop_map(Value::String),
+            "[\\x00-\\x1f\"\\\\/\\x7f]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(key(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The hand-written writer agrees with serde_json_canonicalizer.
+        #[test]
+        fn agrees_with_the_reference_crate(v in value()) {
+            prop_assert_eq!(jcs::canonicalize_value(&v), serde_json_canonicalizer::to_vec(&v).unwrap());
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! writes the same bytes: `cargo run -p daicho-vectors` writes them, and the
 //! test `vectors_are_current` fails when the committed files differ.
 
+mod bundles;
 mod jcs_cases;
 
 use std::collections::BTreeMap;
@@ -363,5 +364,6 @@ pub fn generate() -> BTreeMap<String, Vec<u8>> {
     out.insert("merkle/consistency.json".into(), pretty(&consistency));
     out.insert("checkpoints.json".into(), pretty(&checkpoint_vectors()));
     out.insert("receipts.json".into(), pretty(&receipt_vectors(&v)));
+    out.extend(bundles::bundle_vectors());
     out
 }

@@ -1,0 +1,755 @@
+//! Verification of an export bundle (FORMAT.md §10), trusting only the
+//! ledger's verifier key and, optionally, checkpoints the auditor saved
+//! earlier.
+//!
+//! The bundle is read in chunks of lines. Each chunk goes through three
+//! phases: parsing and hashing every line in parallel; one sequential pass
+//! that checks seq, the chain, timestamps and event ids, rebuilds the key
+//! registry entry by entry, appends to the Merkle tree and decides which
+//! key must have signed each event; and the verification of those
+//! signatures in parallel batches. The third phase of one chunk runs while
+//! the next chunk is parsed, so both cores stay busy.
+//!
+//! Nothing stored in the bundle is trusted: every hash is recomputed from
+//! the bytes, and a stored hash is only ever compared against a recomputed
+//! one. After a break, the next comparison is made against the *stored*
+//! previous entry, so that one deleted or altered line yields a handful of
+//! findings rather than one per following entry.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, BufRead};
+
+use daicho_core::bundle::{self, Header, Line, LineError, BUNDLE_FORMAT};
+use daicho_core::checkpoint::Checkpoint;
+use daicho_core::entry::Entry;
+use daicho_core::event::EventId;
+use daicho_core::keys::NoteVerifier;
+use daicho_core::merkle::Tree;
+use daicho_core::registry::{Registry, RegistryError, KEY_REGISTERED, KEY_REVOKED};
+use daicho_core::timestamp::RecordedAt;
+use daicho_core::Digest;
+use ed25519_dalek::VerifyingKey;
+use rayon::prelude::*;
+
+use crate::event_bytes;
+use crate::report::{Class, Finding, Report};
+use crate::signature::{self, Mode, SignatureCheck, SignatureVerifier};
+
+/// A checkpoint the auditor kept from an earlier look at the ledger; the
+/// bundle must extend it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedCheckpoint {
+    /// Where it came from (a file name), for the findings.
+    pub name: String,
+    /// The signed checkpoint note.
+    pub note: String,
+}
+
+/// What to verify against and how.
+pub struct Options<'a> {
+    /// The ledger's verifier key: the one thing the auditor trusts.
+    pub ledger_key: NoteVerifier,
+    /// Checkpoints the bundle must extend.
+    pub since: Vec<SavedCheckpoint>,
+    /// How signatures are verified.
+    pub mode: Mode,
+    /// Lines per chunk; see the module documentation.
+    pub chunk_lines: usize,
+    /// Called after each chunk with the number of bytes read so far.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("ledger_key", &self.ledger_key)
+            .field("since", &self.since)
+            .field("mode", &self.mode)
+            .field("chunk_lines", &self.chunk_lines)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lines per chunk unless told otherwise: enough work for both cores
+/// between two sequential passes, little memory.
+pub const DEFAULT_CHUNK_LINES: usize = 16_384;
+
+impl Options<'_> {
+    /// Default options for a trusted key: batch verification, no saved
+    /// checkpoints, no progress reporting.
+    pub fn new(ledger_key: NoteVerifier) -> Options<'static> {
+        Options {
+            ledger_key,
+            since: Vec::new(),
+            mode: Mode::default(),
+            chunk_lines: DEFAULT_CHUNK_LINES,
+            progress: None,
+        }
+    }
+}
+
+/// Verifies a bundle held in memory.
+pub fn verify_bundle(bytes: &[u8], options: &Options<'_>) -> Report {
+    verify_reader(bytes, options).expect("reading from memory cannot fail")
+}
+
+/// Verifies a bundle read from `reader`. Only an I/O error of the reader is
+/// an error; everything wrong with the bundle is a finding in the report.
+pub fn verify_reader(mut reader: impl BufRead, options: &Options<'_>) -> io::Result<Report> {
+    let verifier = SignatureVerifier::new(options.mode);
+    let mut state = State::new(options.ledger_key.clone());
+    let mut pending: Option<Pending> = None;
+    let mut bytes_read = 0u64;
+    loop {
+        let chunk = Chunk::read(&mut reader, options.chunk_lines.max(1))?;
+        bytes_read += chunk.data.len() as u64;
+        // Parse this chunk and run its sequential pass while the previous
+        // chunk's signatures are checked: the sequential pass needs nothing
+        // from the signatures, and findings are sorted by line at the end.
+        let (failures, next) = rayon::join(
+            || pending.as_ref().map(|p| p.failures(&verifier)),
+            || {
+                (!chunk.lines.is_empty()).then(|| {
+                    let parsed = chunk.parse();
+                    state.sequential(&chunk, parsed)
+                })
+            },
+        );
+        if let (Some(p), Some(failures)) = (pending.take(), failures) {
+            state.report_signature_failures(&p, &failures);
+        }
+        let Some(next) = next else {
+            break;
+        };
+        pending = Some(next);
+        if let Some(progress) = options.progress {
+            progress(bytes_read);
+        }
+    }
+    Ok(state.finish(&options.since))
+}
+
+/// A run of whole lines, with where each starts and ends in `data`.
+struct Chunk {
+    data: Vec<u8>,
+    /// Line bounds without the `\n`, and whether the `\n` was there.
+    lines: Vec<(usize, usize, bool)>,
+}
+
+impl Chunk {
+    fn read(reader: &mut impl BufRead, max_lines: usize) -> io::Result<Chunk> {
+        let mut data = Vec::new();
+        let mut lines = Vec::with_capacity(max_lines);
+        while lines.len() < max_lines {
+            let start = data.len();
+            let n = reader.read_until(b'\n', &mut data)?;
+            if n == 0 {
+                break;
+            }
+            let newline = data.last() == Some(&b'\n');
+            let end = if newline { data.len() - 1 } else { data.len() };
+            lines.push((start, end, newline));
+        }
+        Ok(Chunk { data, lines })
+    }
+
+    fn parse(&self) -> Vec<Parsed> {
+        self.lines
+            .par_iter()
+            .map(|&(start, end, _)| Parsed::from_bytes(&self.data[start..end]))
+            .collect()
+    }
+}
+
+/// One line after the parallel phase.
+enum Parsed {
+    Empty,
+    Error(LineError),
+    Header(Header),
+    Checkpoint(String),
+    Entry(Box<ParsedEntry>),
+}
+
+/// An entry line with everything recomputed from its bytes.
+struct ParsedEntry {
+    line: bundle::EntryLine,
+    /// SHA-256 of the event's canonical bytes, recomputed.
+    event_hash: Digest,
+    /// The entry hash of the entry as stored: the Merkle leaf.
+    entry_hash: Digest,
+    /// The exact bytes the event signature covers.
+    message: Vec<u8>,
+}
+
+impl Parsed {
+    fn from_bytes(bytes: &[u8]) -> Parsed {
+        if bytes.is_empty() {
+            return Parsed::Empty;
+        }
+        match bundle::parse_line(bytes) {
+            Err(e) => Parsed::Error(e),
+            Ok(Line::Header(h)) => Parsed::Header(h),
+            Ok(Line::Checkpoint(c)) => Parsed::Checkpoint(c.checkpoint),
+            Ok(Line::Entry(line)) => {
+                let (event_hash, entry_hash, message) =
+                    event_bytes::hashes_and_message(bytes, &line);
+                Parsed::Entry(Box::new(ParsedEntry {
+                    line: *line,
+                    event_hash,
+                    entry_hash,
+                    message,
+                }))
+            }
+        }
+    }
+}
+
+/// The signatures of one chunk still to check, with the chunk's parsed
+/// lines that hold the messages.
+struct Pending {
+    parsed: Vec<Parsed>,
+    /// Index into `parsed`, seq, line number, key, whether torsion-free.
+    jobs: Vec<(usize, u64, u64, VerifyingKey, bool)>,
+}
+
+impl Pending {
+    fn failures(&self, verifier: &SignatureVerifier) -> Vec<usize> {
+        let checks: Vec<SignatureCheck<'_>> = self
+            .jobs
+            .iter()
+            .map(|(i, _, _, key, torsion_free)| {
+                let Parsed::Entry(e) = &self.parsed[*i] else {
+                    unreachable!("jobs point at entries")
+                };
+                SignatureCheck {
+                    key,
+                    key_torsion_free: *torsion_free,
+                    message: &e.message,
+                    signature: e.line.event.signature.0,
+                }
+            })
+            .collect();
+        verifier.failures(&checks)
+    }
+}
+
+/// The previous entry line as stored, for the comparisons that follow it.
+struct Previous {
+    seq: u64,
+    hash: Digest,
+    recorded_at: RecordedAt,
+}
+
+/// Everything the sequential pass carries from line to line.
+struct State {
+    trusted: NoteVerifier,
+    findings: Vec<Finding>,
+    line_no: u64,
+    /// Entry lines seen: the position of the next entry line.
+    entries: u64,
+    previous: Option<Previous>,
+    /// `None` before the first entry line, or after a genesis that failed.
+    registry: Option<Registry>,
+    genesis_failed: bool,
+    tree: Tree,
+    event_ids: HashMap<u128, u64>,
+    torsion_free: HashMap<[u8; 32], bool>,
+    checkpoints: Vec<(u64, String)>,
+    checkpoint_lines: HashSet<String>,
+    checkpoint_lines_read: u64,
+    checkpoint_seen: bool,
+    /// Whether the last line read lacked its `\n` (and how long it was).
+    unterminated: Option<(u64, usize, bool)>,
+}
+
+impl State {
+    fn new(trusted: NoteVerifier) -> State {
+        State {
+            trusted,
+            findings: Vec::new(),
+            line_no: 0,
+            entries: 0,
+            previous: None,
+            registry: None,
+            genesis_failed: false,
+            tree: Tree::new(),
+            event_ids: HashMap::new(),
+            torsion_free: HashMap::new(),
+            checkpoints: Vec::new(),
+            checkpoint_lines: HashSet::new(),
+            checkpoint_lines_read: 0,
+            checkpoint_seen: false,
+            unterminated: None,
+        }
+    }
+
+    fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// The sequential pass over one parsed chunk; returns the signature
+    /// checks it decided on.
+    fn sequential(&mut self, chunk: &Chunk, parsed: Vec<Parsed>) -> Pending {
+        let mut jobs = Vec::new();
+        for (i, p) in parsed.iter().enumerate() {
+            self.line_no += 1;
+            let line = self.line_no;
+            let (start, end, newline) = chunk.lines[i];
+            if !newline {
+                // Only the last line of a file can lack its `\n`.
+                let parses = !matches!(p, Parsed::Error(_) | Parsed::Empty);
+                self.unterminated = Some((line, end - start, parses));
+                if !parses {
+                    continue;
+                }
+            }
+            if line == 1 && !matches!(p, Parsed::Header(_)) {
+                self.push(
+                    Finding::new(Class::Format, "line 1 is not the bundle header")
+                        .at_line(1)
+                        .values(
+                            format!("a header line {{\"format\":\"{BUNDLE_FORMAT}\",...}}"),
+                            describe(p),
+                        ),
+                );
+            }
+            match p {
+                Parsed::Empty => self.push(
+                    Finding::new(
+                        Class::Format,
+                        "empty line: every line of a bundle holds an object",
+                    )
+                    .at_line(line),
+                ),
+                Parsed::Error(e) => self.push(
+                    Finding::new(
+                        Class::Format,
+                        format!("the line is not a valid bundle line: {e}"),
+                    )
+                    .at_line(line),
+                ),
+                Parsed::Header(h) => self.header(line, h),
+                Parsed::Checkpoint(note) => {
+                    self.checkpoint_seen = true;
+                    self.checkpoint_lines_read += 1;
+                    if !self.checkpoint_lines.insert(note.clone()) {
+                        self.push(
+                            Finding::new(Class::Format, "the same checkpoint line appears twice")
+                                .at_line(line),
+                        );
+                    } else {
+                        self.checkpoints.push((line, note.clone()));
+                    }
+                }
+                Parsed::Entry(e) => {
+                    if let Some(job) = self.entry(line, e) {
+                        let (key, torsion_free) = job;
+                        jobs.push((i, e.line.entry.seq, line, key, torsion_free));
+                    }
+                }
+            }
+        }
+        Pending { parsed, jobs }
+    }
+
+    fn header(&mut self, line: u64, h: &Header) {
+        if line != 1 {
+            self.push(
+                Finding::new(Class::Format, "a header line appears after line 1").at_line(line),
+            );
+            return;
+        }
+        if h.format != BUNDLE_FORMAT {
+            self.push(
+                Finding::new(Class::Format, "unknown bundle format")
+                    .at_line(line)
+                    .values(BUNDLE_FORMAT, &h.format),
+            );
+        }
+        let trusted = self.trusted.to_string();
+        if h.ledger_key != trusted {
+            self.push(
+                Finding::new(
+                    Class::Format,
+                    "the header names another ledger key than the one you trust",
+                )
+                .at_line(line)
+                .values(trusted, &h.ledger_key),
+            );
+        }
+        if h.origin != self.trusted.name() {
+            let name = self.trusted.name().to_owned();
+            self.push(
+                Finding::new(
+                    Class::Format,
+                    "the header names another origin than the trusted key's name",
+                )
+                .at_line(line)
+                .values(name, &h.origin),
+            );
+        }
+    }
+
+    /// Checks one entry line in the order of the bundle. Returns the key
+    /// its signature must be checked against in the parallel phase, if
+    /// that is still to do.
+    fn entry(&mut self, line: u64, p: &ParsedEntry) -> Option<(VerifyingKey, bool)> {
+        let entry = &p.line.entry;
+        let event = &p.line.event;
+        let seq = entry.seq;
+        let position = self.entries;
+        self.entries += 1;
+        if self.checkpoint_seen {
+            self.push(
+                Finding::new(Class::Format, "an entry line after the checkpoint lines")
+                    .at_seq(seq)
+                    .at_line(line),
+            );
+        }
+
+        // Seq contiguity. A seq that matches neither the previous line's
+        // successor nor the line's position is reported; one that matches
+        // either is the chain resuming after a finding already reported.
+        let expected = self.previous.as_ref().map_or(0, |prev| prev.seq + 1);
+        if seq != expected && seq != position {
+            let f = if seq > expected {
+                let missing = if seq - expected == 1 {
+                    format!("seq {expected} is missing")
+                } else {
+                    format!("seqs {expected} to {} are missing", seq - 1)
+                };
+                let after = match expected {
+                    0 => "the first entry".to_owned(),
+                    n => format!("the entry after seq {}", n - 1),
+                };
+                Finding::new(Class::Chain, format!("{missing}: {after} is seq {seq}"))
+                    .at_seq(expected)
+            } else {
+                Finding::new(
+                    Class::Chain,
+                    format!(
+                        "seq {seq} is out of order or repeated: it follows seq {}",
+                        expected - 1
+                    ),
+                )
+                .at_seq(seq)
+            };
+            self.push(f.at_line(line).values(expected, seq));
+        }
+
+        // The event hash, recomputed from the event's bytes.
+        if p.event_hash != entry.event_hash {
+            self.push(
+                Finding::new(
+                    Class::Chain,
+                    "event_hash is not the SHA-256 of the event the line holds",
+                )
+                .at_seq(seq)
+                .at_line(line)
+                .values(p.event_hash, entry.event_hash),
+            );
+        }
+
+        // The chain link, against the previous entry as stored.
+        let expected_prev = self
+            .previous
+            .as_ref()
+            .map_or(Digest::ZERO, |prev| prev.hash);
+        if entry.prev_hash != expected_prev {
+            let what = if self.previous.is_none() {
+                "the first entry's prev_hash is not all zeros".to_owned()
+            } else {
+                "prev_hash is not the entry hash of the entry before it".to_owned()
+            };
+            self.push(
+                Finding::new(Class::Chain, what)
+                    .at_seq(seq)
+                    .at_line(line)
+                    .values(expected_prev, entry.prev_hash),
+            );
+        }
+
+        if let Some(prev) = &self.previous {
+            if entry.recorded_at < prev.recorded_at {
+                let prev_at = prev.recorded_at;
+                self.push(
+                    Finding::new(Class::Chain, "recorded_at goes backwards")
+                        .at_seq(seq)
+                        .at_line(line)
+                        .values(format!("{prev_at} or later"), entry.recorded_at),
+                );
+            }
+        }
+
+        if let Some(first) = self
+            .event_ids
+            .insert(event_id_bits(&event.body.event_id), seq)
+        {
+            self.push(
+                Finding::new(
+                    Class::Chain,
+                    format!("event_id {} is used twice", event.body.event_id),
+                )
+                .at_seq(seq)
+                .at_line(line)
+                .values(
+                    "an event_id not used before",
+                    format!("the event_id of seq {first}"),
+                ),
+            );
+        }
+
+        self.tree.push(p.entry_hash);
+        self.previous = Some(Previous {
+            seq,
+            hash: p.entry_hash,
+            recorded_at: entry.recorded_at,
+        });
+
+        self.registry_check(line, position, entry, event)
+    }
+
+    /// The registry as of this entry: the genesis builds it, key events
+    /// change it (their signatures checked strictly first, since the
+    /// registry depends on them), and every other event must be authorised
+    /// by it; the signatures of those are left to the parallel phase.
+    fn registry_check(
+        &mut self,
+        line: u64,
+        position: u64,
+        entry: &Entry,
+        event: &daicho_core::event::SignedEvent,
+    ) -> Option<(VerifyingKey, bool)> {
+        let seq = entry.seq;
+        if position == 0 {
+            match Registry::from_genesis(event, Some(&self.trusted)) {
+                Ok(registry) => self.registry = Some(registry),
+                Err(e) => {
+                    self.genesis_failed = true;
+                    let class = registry_class(&e);
+                    self.push(
+                        Finding::new(
+                            class,
+                            format!("the genesis entry is invalid: {e}; no later entry can be authorised without it"),
+                        )
+                        .at_seq(seq)
+                        .at_line(line),
+                    );
+                }
+            }
+            return None;
+        }
+        let registry = self.registry.as_mut()?;
+        let record = match registry.authorize(event) {
+            Ok(record) => record,
+            Err(e) => {
+                let f = Finding::new(
+                    registry_class(&e),
+                    format!("the registry as of this entry does not authorise it: {e}"),
+                )
+                .at_seq(seq)
+                .at_line(line);
+                let f = match &e {
+                    RegistryError::OutOfScope { event_type, .. } => f.values(
+                        format!("a type the key {} may sign", event.body.key_id),
+                        event_type,
+                    ),
+                    RegistryError::Revoked { revoked_at, .. } => f.values(
+                        format!("a key not revoked (it was revoked at seq {revoked_at})"),
+                        &event.body.key_id,
+                    ),
+                    RegistryError::UnknownKey(id) => f.values("a registered key", id),
+                    _ => f,
+                };
+                self.push(f);
+                return None;
+            }
+        };
+        let key = record.public_key;
+        let event_type = event.body.event_type.as_str();
+        if event_type == KEY_REGISTERED || event_type == KEY_REVOKED {
+            if event.verify_signature(&key).is_err() {
+                self.push(signature_finding(seq, line, &event.body.key_id.to_string()));
+                return None;
+            }
+            if let Err(e) = registry.apply(seq, event) {
+                self.push(
+                    Finding::new(
+                        registry_class(&e),
+                        format!("the key event cannot be applied: {e}"),
+                    )
+                    .at_seq(seq)
+                    .at_line(line),
+                );
+            }
+            return None;
+        }
+        let torsion_free = *self
+            .torsion_free
+            .entry(key.0.to_bytes())
+            .or_insert_with(|| signature::key_is_torsion_free(&key.0));
+        Some((key.0, torsion_free))
+    }
+
+    fn report_signature_failures(&mut self, pending: &Pending, failures: &[usize]) {
+        for &i in failures {
+            let (index, seq, line, _, _) = pending.jobs[i];
+            let Parsed::Entry(e) = &pending.parsed[index] else {
+                unreachable!("jobs point at entries")
+            };
+            let key_id = e.line.event.body.key_id.to_string();
+            self.push(signature_finding(seq, line, &key_id));
+        }
+    }
+
+    /// The checks that need the whole bundle: the last line, the header and
+    /// checkpoints present, every checkpoint against the tree, and the
+    /// saved checkpoints.
+    fn finish(mut self, since: &[SavedCheckpoint]) -> Report {
+        if let Some((line, len, parses)) = self.unterminated {
+            let f = if parses {
+                Finding::new(Class::Format, "the last line has no final newline")
+            } else {
+                Finding::new(
+                    Class::Format,
+                    format!("{len} trailing bytes after the last newline are not a bundle line"),
+                )
+            };
+            self.push(f.at_line(line));
+        }
+        if self.line_no == 0 {
+            self.push(Finding::new(Class::Format, "the bundle is empty"));
+        }
+        if self.checkpoints.is_empty() {
+            self.push(Finding::new(
+                Class::Format,
+                "the bundle has no checkpoint, so nothing signed by the ledger key covers its entries",
+            ));
+        }
+        let size = self.tree.size();
+        let mut largest = 0;
+        let checkpoints = std::mem::take(&mut self.checkpoints);
+        for (line, note) in &checkpoints {
+            match Checkpoint::open(note, &self.trusted) {
+                Err(e) => self.push(
+                    Finding::new(
+                        Class::Checkpoint,
+                        format!("the checkpoint does not open under the trusted ledger key: {e}"),
+                    )
+                    .at_line(*line),
+                ),
+                Ok(cp) => {
+                    largest = largest.max(cp.size.min(size));
+                    if let Some(f) = self.compare(&cp, "the checkpoint") {
+                        self.push(f.at_line(*line));
+                    }
+                }
+            }
+        }
+        if !checkpoints.is_empty() && largest < size {
+            self.push(
+                Finding::new(
+                    Class::Checkpoint,
+                    format!(
+                        "entries {largest} to {} are covered by no checkpoint",
+                        size - 1
+                    ),
+                )
+                .at_seq(largest)
+                .values(
+                    format!("a checkpoint of size {size}"),
+                    format!("largest size {largest}"),
+                ),
+            );
+        }
+        for saved in since {
+            match Checkpoint::open(&saved.note, &self.trusted) {
+                Err(e) => self.push(Finding::new(
+                    Class::Checkpoint,
+                    format!(
+                        "the saved checkpoint {} does not open under the trusted ledger key: {e}",
+                        saved.name
+                    ),
+                )),
+                Ok(cp) => {
+                    let what = format!("the saved checkpoint {}", saved.name);
+                    if let Some(f) = self.compare(&cp, &what) {
+                        self.push(f);
+                    }
+                }
+            }
+        }
+        // Findings about lines in line order; those about the whole bundle last.
+        self.findings.sort_by_key(|f| f.line.unwrap_or(u64::MAX));
+        Report {
+            ok: self.findings.is_empty(),
+            entries: self.entries,
+            checkpoints: self.checkpoint_lines_read,
+            findings: self.findings,
+        }
+    }
+
+    /// A checkpoint's claim against the tree of the bundle's entries.
+    fn compare(&self, cp: &Checkpoint, what: &str) -> Option<Finding> {
+        let size = self.tree.size();
+        if cp.size > size {
+            return Some(
+                Finding::new(
+                    Class::Checkpoint,
+                    format!(
+                        "{what} covers {} entries but the bundle holds {size}",
+                        cp.size
+                    ),
+                )
+                .values(format!("at most {size} entries"), cp.size),
+            );
+        }
+        let root = self.tree.root_at(cp.size).expect("size checked");
+        (root != cp.root).then(|| {
+            Finding::new(
+                Class::Merkle,
+                format!(
+                    "the Merkle root of the bundle's first {} entries is not the root {what} signs",
+                    cp.size
+                ),
+            )
+            .values(cp.root.to_base64(), root.to_base64())
+        })
+    }
+}
+
+fn signature_finding(seq: u64, line: u64, key_id: &str) -> Finding {
+    Finding::new(
+        Class::Signature,
+        format!(
+            "the event signature does not verify under key {key_id}, the key the registry names"
+        ),
+    )
+    .at_seq(seq)
+    .at_line(line)
+}
+
+/// Signature failures in the registry are signature findings; everything
+/// else the registry refuses is a registry finding.
+fn registry_class(e: &RegistryError) -> Class {
+    match e {
+        RegistryError::BadSignature(_) => Class::Signature,
+        _ => Class::Registry,
+    }
+}
+
+/// The 128 bits of a UUID, a compact key for the uniqueness check.
+fn event_id_bits(id: &EventId) -> u128 {
+    let hex: String = id.as_str().chars().filter(|&c| c != '-').collect();
+    u128::from_str_radix(&hex, 16).expect("an EventId is a UUID")
+}
+
+fn describe(p: &Parsed) -> &'static str {
+    match p {
+        Parsed::Empty => "an empty line",
+        Parsed::Error(_) => "a line that does not parse",
+        Parsed::Header(_) => "a header",
+        Parsed::Checkpoint(_) => "a checkpoint line",
+        Parsed::Entry(_) => "an entry line",
+    }
+}

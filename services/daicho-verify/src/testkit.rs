@@ -1,0 +1,444 @@
+//! Bundles built from fixed seeds, for this crate's tests and benchmark and
+//! for the test-vector generator.
+//!
+//! [`sample_ledger`] builds a small ledger with the core's own ledger
+//! builder (`ledger::genesis_event`, `Ledger::create`, `begin`, `append`,
+//! `finish`, `commit`), the code the service appends with. [`assemble`]
+//! chains and checkpoints any list of events *without* consulting the key
+//! registry: it is what a dishonest operator holding the ledger key could
+//! produce, and the tamper tests use it to build bundles whose only defect
+//! is one the registry must catch. [`large_ledger`] builds the benchmark's
+//! bundle.
+//!
+//! Nothing here is secret: every key comes from a published seed.
+
+use daicho_core::bundle::{self, Header, BUNDLE_FORMAT};
+use daicho_core::checkpoint::Checkpoint;
+use daicho_core::entry::Entry;
+use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::keys::{NoteSigner, NoteVerifier};
+use daicho_core::ledger::{genesis_event, Ledger};
+use daicho_core::merkle::Tree;
+use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, KEY_REGISTERED, KEY_REVOKED};
+use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_core::Digest;
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+
+/// The origin of every test ledger (and the name of its ledger key).
+pub const ORIGIN: &str = "kameoka.example/daicho/test";
+/// The source name of the finance system's key.
+pub const FINANCE: &str = "zaimu-system";
+/// The source name of the personnel system's key.
+pub const PERSONNEL: &str = "jinji-system";
+/// Event types the finance key may sign.
+pub const FINANCE_TYPES: [&str; 2] = ["kameoka.payment.approved", "kameoka.document.filed"];
+/// The event type the personnel key may sign.
+pub const PERSONNEL_TYPE: &str = "kameoka.access.granted";
+
+/// The keys of a test ledger, all from one seed.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// The ledger key: signs the genesis and the checkpoints.
+    pub ledger: NoteSigner,
+    /// The first administrator key: registers and revokes source keys.
+    pub admin: NoteSigner,
+    /// The finance system's key.
+    pub finance: NoteSigner,
+    /// The personnel system's key (revoked in the sample ledger).
+    pub personnel: NoteSigner,
+    /// A key nobody registered, for forged checkpoints and events.
+    pub stranger: NoteSigner,
+}
+
+fn seed_of(seed: u64, role: &str) -> [u8; 32] {
+    let mut data = seed.to_le_bytes().to_vec();
+    data.extend_from_slice(role.as_bytes());
+    Digest::of(&data).0
+}
+
+impl Keys {
+    /// The keys for `seed`.
+    pub fn new(seed: u64) -> Keys {
+        let signer = |role: &str, name: &str| {
+            NoteSigner::from_seed(name, seed_of(seed, role)).expect("a valid key name")
+        };
+        Keys {
+            ledger: signer("ledger", ORIGIN),
+            admin: signer("admin", "admin"),
+            finance: signer("finance", FINANCE),
+            personnel: signer("personnel", PERSONNEL),
+            stranger: signer("stranger", ORIGIN),
+        }
+    }
+}
+
+/// A ledger's events and its bundle.
+#[derive(Debug, Clone)]
+pub struct SampleLedger {
+    /// The bundle's lines, each ending in `\n`: the header, one line per
+    /// entry (`lines[1 + seq]`), then the checkpoints.
+    pub lines: Vec<Vec<u8>>,
+    /// Every event with the time it was recorded, in seq order.
+    pub events: Vec<(RecordedAt, SignedEvent)>,
+    /// The size of each checkpoint line, in order.
+    pub checkpoint_sizes: Vec<u64>,
+    /// The signed checkpoint notes, in order.
+    pub checkpoints: Vec<String>,
+    /// The keys.
+    pub keys: Keys,
+    /// The seq at which the personnel key was revoked.
+    pub revoked_at: u64,
+}
+
+impl SampleLedger {
+    /// The ledger's verifier key, the one thing an auditor trusts.
+    pub fn ledger_key(&self) -> NoteVerifier {
+        self.keys.ledger.verifier().clone()
+    }
+    /// The whole bundle.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.lines.concat()
+    }
+    /// Number of entries.
+    pub fn entries(&self) -> u64 {
+        self.events.len() as u64
+    }
+}
+
+/// A fixed instant plus `n` seconds, as the ledger's clock.
+pub fn recorded_at(n: u64) -> RecordedAt {
+    // 2026-04-01T00:00:00Z.
+    const START: i64 = 1_775_001_600_000_000;
+    RecordedAt::from_unix_micros(START + n as i64 * 1_000_000).expect("in range")
+}
+
+fn occurred_at() -> OccurredAt {
+    OccurredAt::parse("2026-04-01T09:30:00+09:00").expect("valid")
+}
+
+fn event_id(seed: u64, n: u64) -> EventId {
+    let mut data = seed.to_le_bytes().to_vec();
+    data.extend_from_slice(&n.to_le_bytes());
+    let d = Digest::of(&data);
+    EventId::from_bytes(d.0[..16].try_into().expect("16 bytes"))
+}
+
+fn label(s: &str) -> Label {
+    Label::parse(s).expect("a valid label")
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("payloads are objects"),
+    }
+}
+
+/// An event of type `event_type` signed by `signer` for `source`, with a
+/// payload that varies with `n`; `id` makes the event id unique.
+pub fn source_event(
+    signer: &NoteSigner,
+    source: &str,
+    event_type: &str,
+    n: u64,
+    id: (u64, u64),
+) -> SignedEvent {
+    UnsignedEvent {
+        event_id: event_id(id.0, id.1),
+        event_type: EventType::parse(event_type).expect("a valid type"),
+        schema_version: 1,
+        occurred_at: occurred_at(),
+        actor: Actor {
+            id: label(&format!("staff-{:04}", n % 97)),
+            role: label("clerk"),
+        },
+        source: label(source),
+        payload: object(json!({
+            "document": format!("KM-2026-{n:06}"),
+            "amount": n * 1000 % 9_999_991,
+            "note": "亀岡市 情報セキュリティ 監査記録",
+        })),
+        key_id: signer.key_id(),
+    }
+    .sign(signer)
+}
+
+fn registration(
+    admin: &NoteSigner,
+    key: &NoteSigner,
+    types: &[&str],
+    id: (u64, u64),
+) -> SignedEvent {
+    let payload = KeyRegistration {
+        key_id: key.key_id(),
+        public_key: key.public_key(),
+        source: label(key.verifier().name()),
+        role: KeyRole::Source,
+        types: types
+            .iter()
+            .map(|t| EventType::parse(t).expect("valid"))
+            .collect(),
+    };
+    admin_event(
+        admin,
+        KEY_REGISTERED,
+        serde_json::to_value(payload).expect("serialises"),
+        id,
+    )
+}
+
+fn revocation(admin: &NoteSigner, key: &NoteSigner, id: (u64, u64)) -> SignedEvent {
+    let payload = KeyRevocation {
+        key_id: key.key_id(),
+        reason: "the personnel system was replaced".into(),
+    };
+    admin_event(
+        admin,
+        KEY_REVOKED,
+        serde_json::to_value(payload).expect("serialises"),
+        id,
+    )
+}
+
+fn admin_event(
+    admin: &NoteSigner,
+    event_type: &str,
+    payload: Value,
+    id: (u64, u64),
+) -> SignedEvent {
+    UnsignedEvent {
+        event_id: event_id(id.0, id.1),
+        event_type: EventType::parse(event_type).expect("valid"),
+        schema_version: 1,
+        occurred_at: occurred_at(),
+        actor: Actor {
+            id: label("admin-01"),
+            role: label("administrator"),
+        },
+        source: label("admin"),
+        payload: object(payload),
+        key_id: admin.key_id(),
+    }
+    .sign(admin)
+}
+
+/// The header line's object for a ledger key.
+pub fn header(ledger: &NoteVerifier) -> Header {
+    Header {
+        format: BUNDLE_FORMAT.to_owned(),
+        origin: ledger.name().to_owned(),
+        ledger_key: ledger.to_string(),
+    }
+}
+
+/// The sample ledger of the tamper tests, built with the core's ledger
+/// builder from `seed`:
+///
+/// | seq | event |
+/// |---|---|
+/// | 0 | genesis (ledger key; administrator `admin`) |
+/// | 1 | admin registers the finance key for two types |
+/// | 2 | admin registers the personnel key for one type |
+/// | 3..=14 | finance and personnel events, alternating |
+/// | 15 | admin revokes the personnel key |
+/// | 16..=23 | finance events |
+///
+/// with checkpoints at sizes 3, 10, 16 and 24.
+pub fn sample_ledger(seed: u64) -> SampleLedger {
+    let keys = Keys::new(seed);
+    let genesis = genesis_event(
+        &keys.ledger,
+        keys.admin.public_key(),
+        label("admin"),
+        event_id(seed, 0),
+        occurred_at(),
+    );
+    let mut script: Vec<SignedEvent> = vec![
+        registration(&keys.admin, &keys.finance, &FINANCE_TYPES, (seed, 1)),
+        registration(&keys.admin, &keys.personnel, &[PERSONNEL_TYPE], (seed, 2)),
+    ];
+    for n in 3..=14u64 {
+        script.push(if n % 2 == 1 {
+            source_event(
+                &keys.finance,
+                FINANCE,
+                FINANCE_TYPES[(n as usize / 2) % 2],
+                n,
+                (seed, n),
+            )
+        } else {
+            source_event(&keys.personnel, PERSONNEL, PERSONNEL_TYPE, n, (seed, n))
+        });
+    }
+    let revoked_at = 15;
+    script.push(revocation(&keys.admin, &keys.personnel, (seed, 15)));
+    for n in 16..=23u64 {
+        script.push(source_event(
+            &keys.finance,
+            FINANCE,
+            FINANCE_TYPES[0],
+            n,
+            (seed, n),
+        ));
+    }
+    let checkpoint_sizes = vec![3, 10, 16, 24];
+
+    let (mut ledger, first) = Ledger::create(genesis, recorded_at(0)).expect("a valid genesis");
+    let mut events = vec![(first.entry.recorded_at, first.event)];
+    let mut entry_lines = vec![bundle::entry_line(&first.entry, &events[0].1)];
+    let mut checkpoints = Vec::new();
+    // Appended one event per batch, with a checkpoint whenever the ledger
+    // reaches a checkpoint size.
+    for (i, event) in script.into_iter().enumerate() {
+        let mut batch = ledger.begin(recorded_at(i as u64 + 1));
+        let appended = batch
+            .append(event, None)
+            .expect("the script is valid")
+            .clone();
+        let staged = batch.finish();
+        ledger.commit(staged);
+        entry_lines.push(bundle::entry_line(&appended.entry, &appended.event));
+        events.push((appended.entry.recorded_at, appended.event));
+        if checkpoint_sizes.contains(&ledger.size()) {
+            checkpoints.push(ledger.checkpoint().sign(&keys.ledger));
+        }
+    }
+    let mut lines = vec![bundle::header_line(&header(keys.ledger.verifier()))];
+    lines.extend(entry_lines);
+    lines.extend(checkpoints.iter().map(|c| bundle::checkpoint_line(c)));
+    SampleLedger {
+        lines,
+        events,
+        checkpoint_sizes,
+        checkpoints,
+        keys,
+        revoked_at,
+    }
+}
+
+/// Chains `events` into entries and signs a checkpoint for each size in
+/// `checkpoint_sizes` with `ledger`, consulting no registry: a bundle as a
+/// dishonest holder of the ledger key could write it. Returns the lines and
+/// the signed checkpoint notes.
+pub fn assemble(
+    ledger: &NoteSigner,
+    events: &[(RecordedAt, SignedEvent)],
+    checkpoint_sizes: &[u64],
+) -> (Vec<Vec<u8>>, Vec<String>) {
+    let event_hashes: Vec<Digest> = events.par_iter().map(|(_, e)| e.hash()).collect();
+    let mut tree = Tree::new();
+    let mut prev_hash = Digest::ZERO;
+    let mut entries = Vec::with_capacity(events.len());
+    for (seq, ((at, _), event_hash)) in events.iter().zip(event_hashes).enumerate() {
+        let entry = Entry {
+            seq: seq as u64,
+            recorded_at: *at,
+            event_hash,
+            prev_hash,
+        };
+        prev_hash = entry.hash();
+        tree.push(prev_hash);
+        entries.push(entry);
+    }
+    let notes: Vec<String> = checkpoint_sizes
+        .iter()
+        .map(|&size| {
+            Checkpoint {
+                origin: ledger.verifier().name().to_owned(),
+                size,
+                root: tree.root_at(size).expect("a size within the ledger"),
+            }
+            .sign(ledger)
+        })
+        .collect();
+    let mut lines = vec![bundle::header_line(&header(ledger.verifier()))];
+    lines.par_extend(
+        entries
+            .par_iter()
+            .zip(events.par_iter())
+            .map(|(entry, (_, event))| bundle::entry_line(entry, event)),
+    );
+    lines.extend(notes.iter().map(|n| bundle::checkpoint_line(n)));
+    (lines, notes)
+}
+
+/// The benchmark's ledger: `entries` entries (at least 4), the genesis and
+/// the registration of `sources` source keys first, then events signed by
+/// those keys in turn, and a checkpoint every `checkpoint_every` entries
+/// and at the end. Built with the core's ledger builder; signing runs on
+/// all cores. Returns the bundle and the ledger's verifier key.
+pub fn large_ledger(
+    entries: u64,
+    sources: usize,
+    checkpoint_every: u64,
+) -> (Vec<u8>, NoteVerifier) {
+    let keys = Keys::new(1);
+    let sources: Vec<NoteSigner> = (0..sources)
+        .map(|i| {
+            NoteSigner::from_seed(&format!("source-{i}"), seed_of(1, &format!("source-{i}")))
+                .expect("valid")
+        })
+        .collect();
+    let genesis = genesis_event(
+        &keys.ledger,
+        keys.admin.public_key(),
+        label("admin"),
+        event_id(1, 0),
+        occurred_at(),
+    );
+    let first_source_seq = 1 + sources.len() as u64;
+    let mut script: Vec<SignedEvent> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| registration(&keys.admin, s, &FINANCE_TYPES, (1, 1 + i as u64)))
+        .collect();
+    script.par_extend((first_source_seq..entries).into_par_iter().map(|n| {
+        let s = &sources[(n as usize) % sources.len()];
+        source_event(
+            s,
+            s.verifier().name(),
+            FINANCE_TYPES[(n % 2) as usize],
+            n,
+            (1, n),
+        )
+    }));
+
+    let (mut ledger, first) = Ledger::create(genesis, recorded_at(0)).expect("a valid genesis");
+    let mut out = bundle::header_line(&header(keys.ledger.verifier()));
+    out.extend(bundle::entry_line(&first.entry, &first.event));
+    let mut checkpoints = Vec::new();
+    let known: Vec<_> = sources.iter().map(NoteSigner::public_key).collect();
+    let mut script = script.into_iter().peekable();
+    let mut tick = 1;
+    // One batch per checkpoint interval, then the checkpoint.
+    while script.peek().is_some() {
+        let room = checkpoint_every - ledger.size() % checkpoint_every;
+        let mut batch = ledger.begin(recorded_at(tick));
+        tick += 1;
+        for event in script.by_ref().take(room as usize) {
+            // The signatures were just made with these keys, so the builder
+            // may skip re-verifying them.
+            let signer = known.iter().find(|k| k.key_id() == event.body.key_id);
+            batch.append(event, signer).expect("the script is valid");
+        }
+        let staged = batch.finish();
+        let lines: Vec<Vec<u8>> = staged
+            .entries
+            .par_iter()
+            .map(|a| bundle::entry_line(&a.entry, &a.event))
+            .collect();
+        ledger.commit(staged);
+        out.extend(lines.concat());
+        if ledger.size() % checkpoint_every == 0 {
+            checkpoints.push(ledger.checkpoint().sign(&keys.ledger));
+        }
+    }
+    if ledger.size() % checkpoint_every != 0 {
+        checkpoints.push(ledger.checkpoint().sign(&keys.ledger));
+    }
+    for c in &checkpoints {
+        out.extend(bundle::checkpoint_line(c));
+    }
+    (out, keys.ledger.verifier().clone())
+}

@@ -1,0 +1,60 @@
+//! The committed bundle vectors (`tests/vectors/bundles/`, FORMAT.md §11)
+//! through the command line: the valid bundle passes, every mutated copy
+//! fails with the finding `expected.json` names.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/bundles")
+}
+
+#[test]
+fn bundle_vectors_through_the_cli() {
+    let dir = dir();
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("expected.json")).expect("tests/vectors/bundles/expected.json"),
+    )
+    .unwrap();
+    let cases = expected["cases"].as_array().unwrap();
+    assert!(
+        cases.len() >= 13,
+        "every mutation of the tamper matrix has a vector"
+    );
+    for case in cases {
+        let file = case["file"].as_str().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_daicho-verify"));
+        cmd.arg(dir.join(file))
+            .arg("--ledger-key")
+            .arg(dir.join("ledger.vkey"))
+            .args(["--format", "json"]);
+        if let Some(since) = case["since"].as_str() {
+            cmd.arg("--since").arg(dir.join(since));
+        }
+        let out = cmd.output().unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{file}: no JSON report ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        if case["ok"].as_bool().unwrap() {
+            assert_eq!(out.status.code(), Some(0), "{file}: {report:#}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{file} must fail: {report:#}");
+        let class = case["class"].as_str().unwrap();
+        let found = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["class"] == class && (case["seq"].is_null() || f["seq"] == case["seq"]));
+        assert!(
+            found,
+            "{file}: expected a {class} finding at seq {}, got {report:#}",
+            case["seq"]
+        );
+    }
+}
