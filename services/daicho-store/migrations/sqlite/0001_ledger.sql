@@ -1,0 +1,35 @@
+-- The ledger's durable state (SQLite). One row per entry, in seq order.
+-- `event` holds the canonical (JCS) bytes of the signed event exactly, so
+-- that the event hash can be recomputed from what is stored.
+CREATE TABLE entries (
+    seq         INTEGER PRIMARY KEY CHECK (seq >= 0),
+    recorded_at TEXT    NOT NULL,
+    event_hash  BLOB    NOT NULL CHECK (length(event_hash) = 32),
+    prev_hash   BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    entry_hash  BLOB    NOT NULL CHECK (length(entry_hash) = 32),
+    event_id    TEXT    NOT NULL UNIQUE,
+    event_type  TEXT    NOT NULL,
+    event       BLOB    NOT NULL
+) STRICT;
+
+-- Start-up reads every entry hash to rebuild the Merkle tree; this
+-- covering index lets it do so without reading the events.
+CREATE INDEX entries_leaves ON entries (seq, entry_hash);
+
+-- The key registry is rebuilt from `daicho.*` entries at start-up; this
+-- partial index keeps that scan independent of the ledger's size.
+CREATE INDEX entries_registry ON entries (seq) WHERE event_type LIKE 'daicho.%';
+
+-- Signed checkpoint notes, one per committed size.
+CREATE TABLE checkpoints (
+    size INTEGER PRIMARY KEY CHECK (size > 0),
+    note TEXT    NOT NULL
+) STRICT;
+
+-- Read tokens, kept only as SHA-256 hashes.
+CREATE TABLE tokens (
+    token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+    role       TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;

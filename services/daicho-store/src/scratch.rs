@@ -1,0 +1,164 @@
+//! Throw-away databases for tests: a fresh SQLite file in a temporary
+//! directory, or a fresh schema in the test PostgreSQL database, removed
+//! when the handle is dropped. Every test of the store, the sequencer and
+//! the HTTP API runs against these, once per backend.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Store, StoreError};
+
+/// The environment variable naming the PostgreSQL database tests use.
+pub const POSTGRES_URL_VAR: &str = "DAICHO_TEST_POSTGRES_URL";
+
+/// The test PostgreSQL database when [`POSTGRES_URL_VAR`] is unset.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which backend a scratch database uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A schema of the test PostgreSQL database.
+    Postgres,
+}
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct ScratchDb {
+    url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Dir(PathBuf),
+    Schema { base_url: String, schema: String },
+}
+
+/// A name no other scratch database of any process has: the process id, a
+/// counter and the clock.
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}_{n}_{nanos}", std::process::id())
+}
+
+impl ScratchDb {
+    /// A fresh database of the given backend.
+    pub fn new(backend: Backend) -> ScratchDb {
+        match backend {
+            Backend::Sqlite => Self::sqlite(),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    /// A fresh SQLite file (not yet created) in a new temporary directory.
+    pub fn sqlite() -> ScratchDb {
+        let dir = std::env::temp_dir().join(format!("daicho-scratch-{}", unique_name()));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        ScratchDb {
+            url: format!("sqlite://{}", dir.join("daicho.db").display()),
+            cleanup: Cleanup::Dir(dir),
+        }
+    }
+
+    /// A fresh schema (created on first open) in the database named by
+    /// [`POSTGRES_URL_VAR`], or [`DEFAULT_POSTGRES_URL`].
+    pub fn postgres() -> ScratchDb {
+        let base_url =
+            std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let schema = format!("daicho_test_{}", unique_name());
+        let sep = if base_url.contains('?') { '&' } else { '?' };
+        ScratchDb {
+            // The application name marks this database's connections, so
+            // that the clean-up can end any that are still open.
+            url: format!("{base_url}{sep}schema={schema}&application_name={schema}"),
+            cleanup: Cleanup::Schema { base_url, schema },
+        }
+    }
+
+    /// The database URL, for [`Store::open`] or a server's `--database-url`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self.cleanup {
+            Cleanup::Dir(_) => Backend::Sqlite,
+            Cleanup::Schema { .. } => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite file's path, for tests that copy or replace it.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => Some(dir.join("daicho.db")),
+            Cleanup::Schema { .. } => None,
+        }
+    }
+
+    /// A directory that lives as long as this database (for SQLite, the
+    /// file's own directory; for PostgreSQL, none).
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => Some(dir),
+            Cleanup::Schema { .. } => None,
+        }
+    }
+
+    /// Opens the database (creating it and applying the migrations).
+    pub async fn open(&self) -> Result<Store, StoreError> {
+        Store::open(&self.url).await
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Schema { base_url, schema } => {
+                // Drop may run inside an async test's runtime, which cannot
+                // block on a future, so the schema is dropped from a thread
+                // with a runtime of its own.
+                let (base_url, schema) = (base_url.clone(), schema.clone());
+                let dropped = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime");
+                    rt.block_on(async {
+                        use sqlx::{ConnectOptions, Connection};
+                        let options: sqlx::postgres::PgConnectOptions = base_url.parse()?;
+                        let mut conn = options.connect().await?;
+                        // A test that ends with a transaction still open
+                        // (or whose runtime is blocked here) would hold locks
+                        // that DROP SCHEMA waits for, so those connections
+                        // are ended first.
+                        sqlx::query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        )
+                        .bind(&schema)
+                        .execute(&mut conn)
+                        .await?;
+                        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                            .execute(&mut conn)
+                            .await?;
+                        conn.close().await
+                    })
+                })
+                .join();
+                if let Ok(Err(e)) = dropped {
+                    eprintln!("could not drop scratch schema: {e}");
+                }
+            }
+        }
+    }
+}
