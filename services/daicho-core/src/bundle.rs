@@ -5,12 +5,15 @@
 //! object followed by `\n`, so that no byte of the file can differ from
 //! what the verifier recomputes.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Sha256;
 
 use crate::entry::Entry;
-use crate::event::{EventError, SignedEvent};
-use crate::hash::Digest;
+use crate::event::{EventError, SignedEvent, EVENT_SIGNATURE_CONTEXT};
+use crate::hash::{Digest, LEAF_PREFIX};
 use crate::jcs::{self, JcsError};
 use crate::timestamp::RecordedAt;
 
@@ -116,6 +119,105 @@ fn shape(pointer: &str, message: impl ToString) -> LineError {
 
 /// Parses one line (without its `\n`).
 pub fn parse_line(bytes: &[u8]) -> Result<Line, LineError> {
+    parse_line_with_spans(bytes).map(|(line, _)| line)
+}
+
+/// Where the hashed and signed bytes of an entry line lie in the line.
+///
+/// A canonical line holds the canonical form of each of its members
+/// verbatim, so the inputs of the event hash (FORMAT.md §5.4), the entry
+/// hash (§6.2) and the event signature (§5.3) can be cut from the line
+/// instead of re-serialised from the parsed values. The event is the line's
+/// first member (`event` sorts before `event_hash`), the entry is the line
+/// without that member, and the signing message is the event without its
+/// `signature` member (never the event's first member, since `actor` sorts
+/// before it). Only [`parse_line_with_spans`] makes these, and only for a
+/// line it has proved canonical member by member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySpans {
+    /// The `event` member's value: `JCS(signed envelope)`.
+    event: Range<usize>,
+    /// The `,"signature":"…"` member inside the event.
+    signature_member: Range<usize>,
+}
+
+impl EntrySpans {
+    /// The canonical bytes of the signed envelope, the input of the event
+    /// hash (FORMAT.md §5.4). `line` must be the line these spans came from.
+    pub fn event_bytes<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.event.clone()]
+    }
+
+    /// The event hash (FORMAT.md §5.4), equal to `SignedEvent::hash`.
+    pub fn event_hash(&self, line: &[u8]) -> Digest {
+        Digest::of(self.event_bytes(line))
+    }
+
+    /// The entry hash (FORMAT.md §6.2), equal to `Entry::hash`: the leaf
+    /// hash of `{` followed by the line's members after the event, which
+    /// is the canonical form of the entry.
+    pub fn entry_hash(&self, line: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        // Skip the `,` that follows the event; `{` takes its place.
+        let members = &line[self.event.end + 1..];
+        let mut h = Sha256::new();
+        h.update([LEAF_PREFIX, b'{']);
+        h.update(members);
+        Digest(h.finalize().into())
+    }
+
+    /// Rewrites the start of `line` into the event signature's message
+    /// (FORMAT.md §5.3), equal to `UnsignedEvent::signing_message`, and
+    /// returns it; the rest of `line` is left meaningless. A verifier that
+    /// has taken the hashes it needs from the line saves a copy of the
+    /// message per entry this way. The message always fits: it drops the
+    /// signature member and the `{"event":` before the event, which
+    /// together are longer than the context string that takes their place.
+    pub fn signing_message_in_place<'a>(&self, line: &'a mut [u8]) -> &'a [u8] {
+        let context = EVENT_SIGNATURE_CONTEXT.len();
+        let before = self.event.start..self.signature_member.start;
+        let after = self.signature_member.end..self.event.end;
+        let dropped = self.event.start + self.signature_member.len();
+        assert!(
+            dropped >= context,
+            "spans come from lines with an 88-character signature"
+        );
+        // `before` moves right by less than the signature member's length,
+        // so it overwrites only that member; `after` then moves left.
+        let after_to = context + before.len();
+        let end = after_to + after.len();
+        line.copy_within(before, context);
+        line.copy_within(after, after_to);
+        line[..context].copy_from_slice(EVENT_SIGNATURE_CONTEXT);
+        &line[..end]
+    }
+}
+
+/// Parses one line as [`parse_line`] does, and for an entry line also
+/// says, where it can, where its hashed and signed bytes lie.
+///
+/// Entry lines are read by a fast path first: one pass over the bytes that
+/// follows the one layout a canonical entry line can have, builds the typed
+/// values directly and proves, member by member, that the line is the
+/// canonical form of what it read. Whenever it meets something it does not
+/// handle (a string with an escape, a number with a fraction or exponent
+/// or of 16 digits or more, a member out of order, any error at all), it
+/// gives up and the general path decides. So the fast path can only make
+/// the general path's answer cheaper, never different: a property test
+/// checks that whatever it accepts, the general path accepts with the same
+/// value. Lines the general path decides come without spans.
+pub fn parse_line_with_spans(bytes: &[u8]) -> Result<(Line, Option<EntrySpans>), LineError> {
+    if let Some((line, spans)) = fast::entry_line(bytes) {
+        return Ok((Line::Entry(Box::new(line)), Some(spans)));
+    }
+    parse_line_general(bytes).map(|line| (line, None))
+}
+
+/// The general path of [`parse_line`]: strict parsing into a JSON value,
+/// the canonical-form check against that value re-serialised, then the
+/// typed conversion. It decides every line the fast path leaves to it, and
+/// it alone produces the errors.
+fn parse_line_general(bytes: &[u8]) -> Result<Line, LineError> {
     let value = jcs::parse(bytes)?;
     if jcs::canonicalize_value(&value) != bytes {
         return Err(LineError::NotCanonical);
@@ -183,4 +285,640 @@ pub fn checkpoint_line(note: &str) -> Vec<u8> {
     line(&CheckpointLine {
         checkpoint: note.to_owned(),
     })
+}
+
+/// The fast path of [`parse_line_with_spans`] for entry lines.
+///
+/// A canonical entry line has exactly one layout: the members of the line,
+/// of the envelope and of `actor` are fixed and appear in sorted order, so
+/// the reader below expects each member name as a literal and reads each
+/// value in its canonical spelling only. It accepts a strict subset of what
+/// the general path accepts, with the same value; `None` means "let the
+/// general path decide", never "invalid".
+mod fast {
+    use serde_json::{Map, Value};
+
+    use super::{EntryLine, EntrySpans};
+    use crate::entry::Entry;
+    use crate::event::{
+        Actor, EventId, EventSignature, EventType, Label, SignedEvent, UnsignedEvent,
+    };
+    use crate::hash::Digest;
+    use crate::keys::KeyId;
+    use crate::timestamp::{OccurredAt, RecordedAt};
+
+    /// Nesting deeper than this inside the payload is left to the general
+    /// path, which applies serde_json's own limit.
+    const MAX_DEPTH: usize = 32;
+
+    /// Integers of at most this many digits are below 10^15 < 2^53: exact
+    /// doubles, which RFC 8785 writes as plain digits.
+    const MAX_DIGITS: usize = 15;
+
+    /// Reads the line's layout and every value in it; see the module
+    /// documentation.
+    pub(super) fn entry_line(bytes: &[u8]) -> Option<(EntryLine, EntrySpans)> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut r = Reader { text, pos: 0 };
+        r.literal("{\"event\":")?;
+        let event_start = r.pos;
+        r.literal("{\"actor\":{\"id\":")?;
+        let actor_id = r.string()?;
+        r.literal(",\"role\":")?;
+        let actor_role = r.string()?;
+        r.literal("},\"event_id\":")?;
+        let event_id = r.string()?;
+        r.literal(",\"key_id\":")?;
+        let key_id = r.string()?;
+        r.literal(",\"occurred_at\":")?;
+        let occurred_at = r.string()?;
+        r.literal(",\"payload\":")?;
+        let payload = r.object(1)?;
+        r.literal(",\"schema_version\":")?;
+        let schema_version = u32::try_from(r.unsigned()?).ok()?;
+        let signature_start = r.pos;
+        r.literal(",\"signature\":")?;
+        let signature = r.signature()?;
+        let signature_end = r.pos;
+        r.literal(",\"source\":")?;
+        let source = r.string()?;
+        r.literal(",\"type\":")?;
+        let event_type = r.string()?;
+        r.literal("}")?;
+        let event_end = r.pos;
+        r.literal(",\"event_hash\":")?;
+        let event_hash = r.digest()?;
+        r.literal(",\"prev_hash\":")?;
+        let prev_hash = r.digest()?;
+        r.literal(",\"recorded_at\":")?;
+        let recorded_at = r.string()?;
+        r.literal(",\"seq\":")?;
+        let seq = r.unsigned()?;
+        r.literal("}")?;
+        if r.pos != bytes.len() {
+            return None;
+        }
+
+        // The same conversions the general path makes through serde.
+        let event = SignedEvent {
+            body: UnsignedEvent {
+                event_id: EventId::parse(event_id).ok()?,
+                event_type: EventType::parse(event_type).ok()?,
+                schema_version,
+                occurred_at: OccurredAt::parse(occurred_at).ok()?,
+                actor: Actor {
+                    id: Label::parse(actor_id).ok()?,
+                    role: Label::parse(actor_role).ok()?,
+                },
+                source: Label::parse(source).ok()?,
+                payload,
+                key_id: KeyId::parse(key_id).ok()?,
+            },
+            signature,
+        };
+        let entry = Entry {
+            seq,
+            recorded_at: recorded_at_fast(recorded_at)?,
+            event_hash,
+            prev_hash,
+        };
+        let spans = EntrySpans {
+            event: event_start..event_end,
+            signature_member: signature_start..signature_end,
+        };
+        Some((EntryLine { entry, event }, spans))
+    }
+
+    /// `RecordedAt::parse` without its formatting round trip, for the
+    /// canonical spelling `YYYY-MM-DDTHH:MM:SS.ffffffZ` of a valid date
+    /// and time in the years 1000 to 9999. The general path's check is
+    /// that the text is the one `RecordedAt` writes for the instant it
+    /// names; for text of this shape with fields in range, it always is.
+    pub(super) fn recorded_at_fast(text: &str) -> Option<RecordedAt> {
+        let b = text.as_bytes();
+        let shape_ok = b.len() == 27
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'.'
+            && b[26] == b'Z';
+        if !shape_ok {
+            return None;
+        }
+        let number = |from: usize, to: usize| -> Option<u32> {
+            b[from..to].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = i32::try_from(number(0, 4)?).ok()?;
+        if year < 1000 {
+            return None;
+        }
+        let month = time::Month::try_from(u8::try_from(number(5, 7)?).ok()?).ok()?;
+        let date =
+            time::Date::from_calendar_date(year, month, u8::try_from(number(8, 10)?).ok()?).ok()?;
+        let time_of_day = time::Time::from_hms_micro(
+            u8::try_from(number(11, 13)?).ok()?,
+            u8::try_from(number(14, 16)?).ok()?,
+            u8::try_from(number(17, 19)?).ok()?,
+            number(20, 26)?,
+        )
+        .ok()?;
+        RecordedAt::from_datetime(time::PrimitiveDateTime::new(date, time_of_day).assume_utc()).ok()
+    }
+
+    pub(super) struct Reader<'a> {
+        pub(super) text: &'a str,
+        pub(super) pos: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        fn rest(&self) -> &'a [u8] {
+            &self.text.as_bytes()[self.pos..]
+        }
+
+        fn literal(&mut self, expected: &str) -> Option<()> {
+            if self.rest().starts_with(expected.as_bytes()) {
+                self.pos += expected.len();
+                Some(())
+            } else {
+                None
+            }
+        }
+
+        /// A string whose canonical form needs no escape: no `"`, `\` or
+        /// control character between its quotes. RFC 8785 escapes exactly
+        /// those (and serde_json's parser refuses raw control characters),
+        /// so such a string is its own canonical form.
+        fn string(&mut self) -> Option<&'a str> {
+            let rest = self.rest();
+            if rest.first() != Some(&b'"') {
+                return None;
+            }
+            let len = rest[1..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            if rest[1 + len] != b'"' {
+                return None;
+            }
+            let start = self.pos + 1;
+            self.pos = start + len + 1;
+            // Both ends sit next to an ASCII quote: character boundaries.
+            self.text.get(start..start + len)
+        }
+
+        /// A digest string as `Digest::from_hex` reads it: exactly 64
+        /// lowercase hexadecimal digits, which need no escape.
+        pub(super) fn digest(&mut self) -> Option<Digest> {
+            let rest = self.rest();
+            if rest.len() < 66 || rest[0] != b'"' || rest[65] != b'"' {
+                return None;
+            }
+            // A table instead of branches: the digits of a hash are random,
+            // and so would be the branches.
+            let mut out = [0u8; 32];
+            let mut invalid = 0u8;
+            for (byte, pair) in out.iter_mut().zip(rest[1..65].chunks_exact(2)) {
+                let (high, low) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+                invalid |= high | low;
+                *byte = high << 4 | low;
+            }
+            if invalid & 0xf0 != 0 {
+                return None;
+            }
+            self.pos += 66;
+            Some(Digest(out))
+        }
+
+        /// A signature string of the usual 88 characters, as
+        /// `EventSignature::parse` reads it. Base64 decoding refuses every
+        /// character that would need an escape, so the closing quote found
+        /// here is the one a string reader would find.
+        fn signature(&mut self) -> Option<EventSignature> {
+            let rest = self.rest();
+            if rest.len() < 90 || rest[0] != b'"' || rest[89] != b'"' {
+                return None;
+            }
+            let text = std::str::from_utf8(&rest[1..89]).ok()?;
+            let signature = EventSignature::parse(text).ok()?;
+            self.pos += 90;
+            Some(signature)
+        }
+
+        /// A non-negative integer in canonical spelling (no sign, no
+        /// leading zero, no fraction or exponent, which the caller's next
+        /// literal or separator rules out) of at most `MAX_DIGITS` digits.
+        fn unsigned(&mut self) -> Option<u64> {
+            let rest = self.rest();
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 || digits > MAX_DIGITS || (digits > 1 && rest[0] == b'0') {
+                return None;
+            }
+            self.pos += digits;
+            Some(
+                rest[..digits]
+                    .iter()
+                    .fold(0, |n, &c| n * 10 + u64::from(c - b'0')),
+            )
+        }
+
+        /// A JSON value in canonical form, built as `jcs::parse` builds it.
+        fn value(&mut self, depth: usize) -> Option<Value> {
+            match *self.rest().first()? {
+                b'"' => self.string().map(|s| Value::String(s.to_owned())),
+                b'{' => self.object(depth + 1).map(Value::Object),
+                b'[' => self.array(depth + 1),
+                b't' => self.literal("true").map(|()| Value::Bool(true)),
+                b'f' => self.literal("false").map(|()| Value::Bool(false)),
+                b'n' => self.literal("null").map(|()| Value::Null),
+                b'-' => {
+                    self.pos += 1;
+                    // `-0` is not canonical; no digit count here overflows.
+                    let n = i64::try_from(self.unsigned()?).ok()?;
+                    (n != 0).then(|| Value::from(-n))
+                }
+                b'0'..=b'9' => self.unsigned().map(Value::from),
+                _ => None,
+            }
+        }
+
+        fn array(&mut self, depth: usize) -> Option<Value> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            self.literal("[")?;
+            let mut items = Vec::new();
+            if self.literal("]").is_some() {
+                return Some(Value::Array(items));
+            }
+            loop {
+                items.push(self.value(depth)?);
+                if self.literal(",").is_none() {
+                    self.literal("]")?;
+                    return Some(Value::Array(items));
+                }
+            }
+        }
+
+        /// An object whose members are in strictly increasing order of
+        /// their names' UTF-16 code units: sorted as RFC 8785 sorts them,
+        /// and without duplicates (which the general path refuses).
+        fn object(&mut self, depth: usize) -> Option<Map<String, Value>> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            self.literal("{")?;
+            let mut map = Map::new();
+            if self.literal("}").is_some() {
+                return Some(map);
+            }
+            let mut previous: Option<&str> = None;
+            loop {
+                let name = self.string()?;
+                if previous.is_some_and(|p| !utf16_less(p, name)) {
+                    return None;
+                }
+                self.literal(":")?;
+                let value = self.value(depth)?;
+                map.insert(name.to_owned(), value);
+                previous = Some(name);
+                if self.literal(",").is_none() {
+                    self.literal("}")?;
+                    return Some(map);
+                }
+            }
+        }
+    }
+
+    /// The value of each lowercase hexadecimal digit; 0xff for any other
+    /// byte.
+    const HEX: [u8; 256] = {
+        let mut table = [0xff; 256];
+        let mut i = 0;
+        while i < 16 {
+            table[b"0123456789abcdef"[i] as usize] = i as u8;
+            i += 1;
+        }
+        table
+    };
+
+    /// `a < b` in UTF-16 code units. UTF-8 byte order is code point order,
+    /// which agrees with UTF-16 order unless a character at or above
+    /// U+E000 (lead byte 0xEE or more) meets one above U+FFFF.
+    pub(super) fn utf16_less(a: &str, b: &str) -> bool {
+        if a.bytes().chain(b.bytes()).any(|c| c >= 0xEE) {
+            a.encode_utf16().lt(b.encode_utf16())
+        } else {
+            a < b
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+    use crate::event::{Actor, EventId, EventType, Label, UnsignedEvent};
+    use crate::keys::NoteSigner;
+    use crate::timestamp::OccurredAt;
+
+    fn entry_line_for(actor_id: &str, source: &str, payload: Value, seq: u64) -> Vec<u8> {
+        let signer = NoteSigner::from_seed("k", [7; 32]).unwrap();
+        let Value::Object(payload) = payload else {
+            panic!("a payload is an object")
+        };
+        let event = UnsignedEvent {
+            event_id: EventId::from_bytes([9; 16]),
+            event_type: EventType::parse("kameoka.payment.approved").unwrap(),
+            schema_version: 2,
+            occurred_at: OccurredAt::parse("2026-04-01T09:30:00.25+09:00").unwrap(),
+            actor: Actor {
+                id: Label::parse(actor_id).unwrap(),
+                role: Label::parse("clerk").unwrap(),
+            },
+            source: Label::parse(source).unwrap(),
+            payload,
+            key_id: signer.key_id(),
+        }
+        .sign(&signer);
+        let entry = Entry {
+            seq,
+            recorded_at: RecordedAt::from_unix_micros(1_775_001_600_123_456).unwrap(),
+            event_hash: event.hash(),
+            prev_hash: Digest::of(b"previous"),
+        };
+        let mut line = entry_line(&entry, &event);
+        line.pop();
+        line
+    }
+
+    /// The one property the fast path must have: whatever it accepts, the
+    /// general path accepts with the same value, and its spans cut exactly
+    /// the bytes the core's own functions produce from that value.
+    fn assert_fast_agrees(line: &[u8]) -> bool {
+        let Some((fast, spans)) = fast::entry_line(line) else {
+            return false;
+        };
+        let general = parse_line_general(line);
+        let Ok(Line::Entry(general)) = general else {
+            panic!(
+                "the fast path accepted what the general path refuses ({general:?}): {}",
+                String::from_utf8_lossy(line)
+            );
+        };
+        assert_eq!(fast, *general, "{}", String::from_utf8_lossy(line));
+        assert_eq!(spans.event_bytes(line), general.event.canonical_bytes());
+        assert_eq!(spans.event_hash(line), general.event.hash());
+        assert_eq!(spans.entry_hash(line), general.entry.hash());
+        let mut copy = line.to_vec();
+        assert_eq!(
+            spans.signing_message_in_place(&mut copy),
+            general.event.body.signing_message()
+        );
+        true
+    }
+
+    fn payload_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-(1i64 << 53)..=(1i64 << 53)).prop_map(Value::from),
+            (-999i64..1000).prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::String),
+            "[a-z\\x00-\\x1f\"\\\\/\\x7f\u{e000}\u{1f600}]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(key(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z_]{0,5}",
+            "\\PC{0,3}",
+            prop::collection::vec(
+                prop_oneof![
+                    Just('\u{e000}'),
+                    Just('\u{ffff}'),
+                    Just('\u{1f600}'),
+                    Just('a'),
+                    Just('"'),
+                    Just('\u{80}'),
+                ],
+                0..3
+            )
+            .prop_map(|v| v.into_iter().collect()),
+        ]
+    }
+
+    /// Bytes that matter to a JSON reader, and some that do not.
+    fn mutation_byte() -> impl Strategy<Value = u8> {
+        prop::sample::select(b"\"\\{}[],:019-.eE +aAuf\x00\x1f\x7f\xc3\xa9\xee\xf0".to_vec())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fast_path_agrees_on_built_lines(
+            payload in prop::collection::btree_map(key(), payload_value(), 0..5),
+            actor in "[a-z\"\\\\\u{e000}\u{1f600} -]{1,6}",
+            seq in prop_oneof![0u64..1000, Just(999_999_999_999_999), Just(1 << 53), any::<u64>()],
+        ) {
+            let payload = Value::Object(payload.into_iter().collect());
+            let expected = plain(&payload) && plain_str(&actor) && seq < 1_000_000_000_000_000;
+            let line = entry_line_for(&actor, "source-1", payload, seq);
+            let accepted = assert_fast_agrees(&line);
+            // Lines without escapes, fractions or long integers take the
+            // fast path.
+            prop_assert_eq!(accepted, expected, "{}", String::from_utf8_lossy(&line));
+        }
+
+        #[test]
+        fn fast_path_agrees_on_mutated_lines(
+            payload in prop::collection::btree_map(key(), payload_value(), 0..4),
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), 0usize..3, prop::collection::vec(mutation_byte(), 0..3)),
+                1..3,
+            ),
+        ) {
+            let payload = Value::Object(payload.into_iter().collect());
+            let mut line = entry_line_for("staff-1", "source-1", payload, 42);
+            for (at, delete, insert) in edits {
+                let at = at.index(line.len());
+                let end = (at + delete).min(line.len());
+                line.splice(at..end, insert);
+            }
+            assert_fast_agrees(&line);
+        }
+
+        #[test]
+        fn recorded_at_fast_agrees(
+            digits in prop::collection::vec(prop::sample::select(b"0123456789".to_vec()), 20),
+            sep in prop::sample::select(b"-T:.Z ".to_vec()),
+            sep_at in prop::sample::select(vec![4usize, 7, 10, 13, 16, 19, 26, 3]),
+        ) {
+            // YYYY-MM-DDTHH:MM:SS.ffffffZ from random digits, sometimes with
+            // one separator replaced.
+            let mut text = format!(
+                "{}-{}-{}T{}:{}:{}.{}Z",
+                std::str::from_utf8(&digits[0..4]).unwrap(),
+                std::str::from_utf8(&digits[4..6]).unwrap(),
+                std::str::from_utf8(&digits[6..8]).unwrap(),
+                std::str::from_utf8(&digits[8..10]).unwrap(),
+                std::str::from_utf8(&digits[10..12]).unwrap(),
+                std::str::from_utf8(&digits[12..14]).unwrap(),
+                std::str::from_utf8(&digits[14..20]).unwrap(),
+            ).into_bytes();
+            if sep == b' ' {
+                text[sep_at] = sep;
+            }
+            let text = String::from_utf8(text).unwrap();
+            if let Some(fast) = fast::recorded_at_fast(&text) {
+                prop_assert_eq!(RecordedAt::parse(&text), Ok(fast));
+            }
+        }
+
+        #[test]
+        fn recorded_at_fast_accepts_every_canonical_instant(
+            micros in -30_610_224_000_000_000i64..253_402_300_799_999_999,
+        ) {
+            let t = RecordedAt::from_unix_micros(micros).unwrap();
+            let text = t.to_string();
+            prop_assert_eq!(RecordedAt::parse(&text), Ok(t));
+            prop_assert_eq!(fast::recorded_at_fast(&text), Some(t));
+        }
+
+        #[test]
+        fn digest_reader_agrees_with_from_hex(
+            text in prop_oneof!["[0-9a-f]{64}", "[0-9a-fA-F]{64}", "[0-9a-gx]{62,66}"],
+        ) {
+            let quoted = format!("\"{text}\"");
+            let mut r = fast::Reader { text: &quoted, pos: 0 };
+            prop_assert_eq!(r.digest(), Digest::from_hex(&text));
+        }
+
+        #[test]
+        fn utf16_order(a in key(), b in key()) {
+            prop_assert_eq!(
+                fast::utf16_less(&a, &b),
+                a.encode_utf16().lt(b.encode_utf16())
+            );
+        }
+    }
+
+    /// Whether a string is written without escapes.
+    fn plain_str(s: &str) -> bool {
+        !s.chars().any(|c| c == '"' || c == '\\' || c < ' ')
+    }
+
+    /// Whether a value is written without escapes, fractions, exponents
+    /// or integers of more than 15 digits: what the fast path reads.
+    fn plain(v: &Value) -> bool {
+        match v {
+            Value::Null | Value::Bool(_) => true,
+            Value::Number(_) => {
+                let text = String::from_utf8(jcs::canonicalize_value(v)).unwrap();
+                let digits = text.strip_prefix('-').unwrap_or(&text);
+                digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+            Value::String(s) => plain_str(s),
+            Value::Array(items) => items.iter().all(plain),
+            Value::Object(m) => m.iter().all(|(k, v)| plain_str(k) && plain(v)),
+        }
+    }
+
+    /// Every single-byte replacement, insertion and deletion of a usual
+    /// line, with bytes that matter to a JSON reader: the fast path may
+    /// accept a mutant (a changed letter inside a string still parses),
+    /// but only as the general path does.
+    #[test]
+    fn fast_path_agrees_on_every_single_edit() {
+        let line = entry_line_for(
+            "staff-0001",
+            "source-1",
+            json!({"amount": 98000, "list": [true, null, -5], "note": "監査"}),
+            98,
+        );
+        let alphabet = b"\"\\{}[],:019-.eE +aAuf\x00\x1f\x7f\xc3\xee";
+        let mut accepted = 0;
+        for at in 0..=line.len() {
+            for &b in alphabet {
+                let mut inserted = line.clone();
+                inserted.insert(at, b);
+                accepted += usize::from(assert_fast_agrees(&inserted));
+                if at < line.len() && line[at] != b {
+                    let mut replaced = line.clone();
+                    replaced[at] = b;
+                    accepted += usize::from(assert_fast_agrees(&replaced));
+                }
+            }
+            if at < line.len() {
+                let mut deleted = line.clone();
+                deleted.remove(at);
+                accepted += usize::from(assert_fast_agrees(&deleted));
+            }
+        }
+        assert!(
+            accepted > 100,
+            "the mutants exercise the fast path ({accepted})"
+        );
+    }
+
+    #[test]
+    fn fast_path_takes_the_usual_line_and_leaves_the_rest() {
+        let line = entry_line_for(
+            "staff-0001",
+            "亀岡 source",
+            json!({"amount": 98000, "neg": -5, "note": "監査記録", "list": [true, null, {}], "z": {"\u{e000}": 1, "😀": 2}}),
+            98,
+        );
+        assert!(assert_fast_agrees(&line));
+        let text = String::from_utf8(line.clone()).unwrap();
+        let prev_hex = Digest::of(b"previous").to_hex();
+        // Each of these is refused or left to the general path, never
+        // accepted differently.
+        let variants = [
+            text.replacen("\"seq\":98", "\"seq\":098", 1),
+            text.replacen("\"seq\":98", "\"seq\":98.0", 1),
+            text.replacen("\"seq\":98", "\"seq\":9.8e1", 1),
+            text.replacen("\"seq\":98", "\"seq\":-98", 1),
+            text.replacen("\"amount\":98000", "\"amount\":-0", 1),
+            text.replacen("\"amount\":98000", "\"amount\":1e3", 1),
+            text.replacen("\"amount\":98000", "\"amount\":9007199254740993", 1),
+            text.replacen("\"neg\":-5", "\"neg\":-05", 1),
+            text.replacen("\"amount\":98000", "\"amount\":98000,\"amount\":98000", 1),
+            text.replacen("\"amount\":98000,", "", 1)
+                .replacen("}}", ",\"amount\":98000}}", 1),
+            // By UTF-8 bytes U+E000 sorts first; by UTF-16 code units, 😀 does.
+            text.replacen(
+                "\"z\":{\"😀\":2,\"\u{e000}\":1}",
+                "\"z\":{\"\u{e000}\":1,\"😀\":2}",
+                1,
+            ),
+            text.replacen("staff-0001", "staff\\u002d0001", 1),
+            text.replacen("staff-0001", "staff\\/0001", 1),
+            text.replacen(&prev_hex, &prev_hex.to_uppercase(), 1),
+            text.replacen(".123456Z", ".123456+00:00", 1),
+            text.replacen("T00:", "t00:", 1),
+            text.replacen("\"schema_version\":2", "\"schema_version\":4294967296", 1),
+            text.replacen("{\"event\"", "{ \"event\"", 1),
+            format!("{text} "),
+            text.replacen("\"event_hash\"", "\"event_hash\":\"x\",\"event_hash\"", 1),
+        ];
+        for v in &variants {
+            assert_ne!(v, &text, "the substitution did not apply");
+            assert!(!assert_fast_agrees(v.as_bytes()), "{v}");
+        }
+    }
 }

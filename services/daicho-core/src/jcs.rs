@@ -6,8 +6,10 @@
 //! therefore parsed here first: duplicate keys, integers that an IEEE 754
 //! double cannot hold exactly, and anything serde_json already refuses
 //! (non-finite numbers, lone surrogates, trailing data) are errors.
-//! Canonicalisation itself is delegated to `serde_json_canonicalizer`, which
-//! agrees with the RFC 8785 reference implementation.
+//! Canonicalisation is written here for everything but non-integer and
+//! very large numbers, whose ECMAScript formatting is delegated to
+//! `serde_json_canonicalizer` (which agrees with the RFC 8785 reference
+//! implementation); a property test holds the two together.
 
 use std::fmt;
 

@@ -106,34 +106,37 @@ fn main() {
     let sha_blocks = t.elapsed();
 
     let mb = bytes.len() as f64 / 1e6;
+    let row = |what: &str, time: Duration, rate: String| {
+        println!("| {what:<39} | {:8.2} | {rate:>24} |", time.as_secs_f64());
+    };
     println!();
     println!("daicho-verify benchmark: {entries} entries, {sigs} event signatures, {mb:.1} MB, {threads} threads, batch {batch}");
-    println!("| measurement                         | time (s) | rate                    |");
-    println!("|-------------------------------------|---------:|-------------------------|");
-    println!(
-        "| full bundle verification            | {:8.2} | {:>10.0} entries/s    |",
-        full.as_secs_f64(),
-        rate(entries, full)
+    println!("| measurement                             | time (s) | rate                     |");
+    println!("|-----------------------------------------|---------:|-------------------------:|");
+    row(
+        "full bundle verification",
+        full,
+        format!("{:.0} entries/s", rate(entries, full)),
     );
-    println!(
-        "| ed25519 verify_batch ({batch:>4} per batch) | {:8.2} | {:>10.0} signatures/s |",
-        batch_time.as_secs_f64(),
-        rate(sigs, batch_time)
+    row(
+        &format!("ed25519 verify_batch ({batch} per batch)"),
+        batch_time,
+        format!("{:.0} signatures/s", rate(sigs, batch_time)),
     );
-    println!(
-        "| ed25519 verify_strict one by one    | {:8.2} | {:>10.0} signatures/s |",
-        strict_time.as_secs_f64(),
-        rate(sigs, strict_time)
+    row(
+        "ed25519 verify_strict one by one",
+        strict_time,
+        format!("{:.0} signatures/s", rate(sigs, strict_time)),
     );
-    println!(
-        "| SHA-256, per line                   | {:8.2} | {:>10.1} MB/s         |",
-        sha_lines.as_secs_f64(),
-        mb / sha_lines.as_secs_f64()
+    row(
+        "SHA-256, per line",
+        sha_lines,
+        format!("{:.1} MB/s", mb / sha_lines.as_secs_f64()),
     );
-    println!(
-        "| SHA-256, 1 MiB blocks               | {:8.2} | {:>10.1} MB/s         |",
-        sha_blocks.as_secs_f64(),
-        mb / sha_blocks.as_secs_f64()
+    row(
+        "SHA-256, 1 MiB blocks",
+        sha_blocks,
+        format!("{:.1} MB/s", mb / sha_blocks.as_secs_f64()),
     );
     let ratio = full.as_secs_f64() / batch_time.as_secs_f64();
     println!();

@@ -8,7 +8,14 @@
 //! registry entry by entry, appends to the Merkle tree and decides which
 //! key must have signed each event; and the verification of those
 //! signatures in parallel batches. The third phase of one chunk runs while
-//! the next chunk is parsed, so both cores stay busy.
+//! the next chunk is parsed, passed over and read, so both cores stay busy.
+//!
+//! The parallel phase reads entry lines through the core's fast path
+//! (`bundle::parse_line_with_spans`), takes both hashes straight from the
+//! line's bytes and then rewrites the line's buffer into its signing
+//! message, so a chunk's buffer lives until its signatures are checked and
+//! no message is copied or allocated. The three chunk buffers in flight are
+//! reused from chunk to chunk.
 //!
 //! Nothing stored in the bundle is trusted: every hash is recomputed from
 //! the bytes, and a stored hash is only ever compared against a recomputed
@@ -31,7 +38,7 @@ use daicho_core::Digest;
 use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
-use crate::event_bytes;
+use crate::event_bytes::{self, Message};
 use crate::report::{Class, Finding, Report};
 use crate::signature::{self, Mode, SignatureCheck, SignatureVerifier};
 
@@ -95,69 +102,163 @@ pub fn verify_bundle(bytes: &[u8], options: &Options<'_>) -> Report {
 
 /// Verifies a bundle read from `reader`. Only an I/O error of the reader is
 /// an error; everything wrong with the bundle is a finding in the report.
-pub fn verify_reader(mut reader: impl BufRead, options: &Options<'_>) -> io::Result<Report> {
+pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> io::Result<Report> {
     let verifier = SignatureVerifier::new(options.mode);
+    let max_lines = options.chunk_lines.max(1);
     let mut state = State::new(options.ledger_key.clone());
-    let mut pending: Option<Pending> = None;
+    // Three chunks are in flight: one whose signatures are checked, one
+    // being parsed and passed over, one being read. Their buffers are
+    // reused from chunk to chunk.
+    let mut current = Chunk::default();
+    current.read(&mut reader, max_lines)?;
+    let mut checking: Option<Chunk> = None;
+    let mut spare = Chunk::default();
     let mut bytes_read = 0u64;
-    loop {
-        let chunk = Chunk::read(&mut reader, options.chunk_lines.max(1))?;
-        bytes_read += chunk.data.len() as u64;
-        // Parse this chunk and run its sequential pass while the previous
-        // chunk's signatures are checked: the sequential pass needs nothing
-        // from the signatures, and findings are sorted by line at the end.
-        let (failures, next) = rayon::join(
-            || pending.as_ref().map(|p| p.failures(&verifier)),
+    while !current.lines.is_empty() {
+        bytes_read += current.data.len() as u64;
+        let mut next = std::mem::take(&mut spare);
+        // While the previous chunk's signatures are checked, this chunk is
+        // parsed and passed over in order and the next one is read: none of
+        // that needs the signatures, and the findings are sorted by line at
+        // the end.
+        let (signature_findings, read) = rayon::join(
+            || checking.as_mut().map(|c| c.check_signatures(&verifier)),
             || {
-                (!chunk.lines.is_empty()).then(|| {
-                    let parsed = chunk.parse();
-                    state.sequential(&chunk, parsed)
-                })
+                current.parse();
+                state.sequential(&mut current);
+                next.read(&mut reader, max_lines)
             },
         );
-        if let (Some(p), Some(failures)) = (pending.take(), failures) {
-            state.report_signature_failures(&p, &failures);
-        }
-        let Some(next) = next else {
-            break;
-        };
-        pending = Some(next);
+        state
+            .findings
+            .extend(signature_findings.into_iter().flatten());
+        read?;
+        let parsed = std::mem::replace(&mut current, next);
+        spare = checking.replace(parsed).unwrap_or_default();
         if let Some(progress) = options.progress {
             progress(bytes_read);
         }
     }
+    if let Some(mut last) = checking {
+        let findings = last.check_signatures(&verifier);
+        state.findings.extend(findings);
+    }
     Ok(state.finish(&options.since))
 }
 
-/// A run of whole lines, with where each starts and ends in `data`.
+/// A run of whole lines and what became of them: where each starts and
+/// ends in `data`, the lines parsed, and the signature checks the
+/// sequential pass decided on.
+#[derive(Default)]
 struct Chunk {
     data: Vec<u8>,
     /// Line bounds without the `\n`, and whether the `\n` was there.
     lines: Vec<(usize, usize, bool)>,
+    parsed: Vec<Parsed>,
+    jobs: Vec<Job>,
+}
+
+/// A signature the parallel phase must check.
+struct Job {
+    /// Index into the chunk's lines.
+    index: usize,
+    seq: u64,
+    line: u64,
+    key: VerifyingKey,
+    key_torsion_free: bool,
 }
 
 impl Chunk {
-    fn read(reader: &mut impl BufRead, max_lines: usize) -> io::Result<Chunk> {
-        let mut data = Vec::new();
-        let mut lines = Vec::with_capacity(max_lines);
-        while lines.len() < max_lines {
-            let start = data.len();
-            let n = reader.read_until(b'\n', &mut data)?;
+    /// Replaces the chunk's lines with up to `max_lines` next ones.
+    fn read(&mut self, reader: &mut impl BufRead, max_lines: usize) -> io::Result<()> {
+        self.data.clear();
+        self.lines.clear();
+        self.parsed.clear();
+        self.jobs.clear();
+        while self.lines.len() < max_lines {
+            let start = self.data.len();
+            let n = reader.read_until(b'\n', &mut self.data)?;
             if n == 0 {
                 break;
             }
-            let newline = data.last() == Some(&b'\n');
-            let end = if newline { data.len() - 1 } else { data.len() };
-            lines.push((start, end, newline));
+            let newline = self.data.last() == Some(&b'\n');
+            let end = if newline {
+                self.data.len() - 1
+            } else {
+                self.data.len()
+            };
+            self.lines.push((start, end, newline));
         }
-        Ok(Chunk { data, lines })
+        Ok(())
     }
 
-    fn parse(&self) -> Vec<Parsed> {
-        self.lines
-            .par_iter()
-            .map(|&(start, end, _)| Parsed::from_bytes(&self.data[start..end]))
-            .collect()
+    /// Parses every line in parallel. An entry line's bytes are rewritten
+    /// into its signing message once its hashes are taken.
+    fn parse(&mut self) {
+        let Chunk {
+            data,
+            lines,
+            parsed,
+            ..
+        } = self;
+        let mut slices: Vec<&mut [u8]> = Vec::with_capacity(lines.len());
+        let mut rest = data.as_mut_slice();
+        let mut consumed = 0;
+        for &(start, end, _) in lines.iter() {
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(start - consumed);
+            let (line, tail) = tail.split_at_mut(end - start);
+            slices.push(line);
+            rest = tail;
+            consumed = end;
+        }
+        slices
+            .into_par_iter()
+            .map(Parsed::from_line)
+            .collect_into_vec(parsed);
+    }
+
+    /// Checks the signatures the sequential pass decided on: a finding for
+    /// each that does not verify. Frees the parsed lines.
+    fn check_signatures(&mut self, verifier: &SignatureVerifier) -> Vec<Finding> {
+        let checks: Vec<SignatureCheck<'_>> = self
+            .jobs
+            .iter()
+            .map(|job| {
+                let e = self.entry(job.index);
+                SignatureCheck {
+                    key: &job.key,
+                    key_torsion_free: job.key_torsion_free,
+                    message: e.message.bytes(self.line(job.index)),
+                    signature: e.line.event.signature.0,
+                }
+            })
+            .collect();
+        let findings = verifier
+            .failures(&checks)
+            .into_iter()
+            .map(|failed| {
+                let job = &self.jobs[failed];
+                let key_id = self.entry(job.index).line.event.body.key_id.to_string();
+                signature_finding(job.seq, job.line, &key_id)
+            })
+            .collect();
+        drop(checks);
+        self.parsed.clear();
+        self.jobs.clear();
+        findings
+    }
+
+    /// The bytes of line `index` as [`Chunk::parse`] left them.
+    fn line(&self, index: usize) -> &[u8] {
+        let (start, end, _) = self.lines[index];
+        &self.data[start..end]
+    }
+
+    fn entry(&self, index: usize) -> &ParsedEntry {
+        match &self.parsed[index] {
+            Parsed::Entry(e) => e,
+            _ => unreachable!("jobs point at entries"),
+        }
     }
 }
 
@@ -167,69 +268,40 @@ enum Parsed {
     Error(LineError),
     Header(Header),
     Checkpoint(String),
-    Entry(Box<ParsedEntry>),
+    Entry(ParsedEntry),
 }
 
 /// An entry line with everything recomputed from its bytes.
 struct ParsedEntry {
-    line: bundle::EntryLine,
+    line: Box<bundle::EntryLine>,
     /// SHA-256 of the event's canonical bytes, recomputed.
     event_hash: Digest,
     /// The entry hash of the entry as stored: the Merkle leaf.
     entry_hash: Digest,
     /// The exact bytes the event signature covers.
-    message: Vec<u8>,
+    message: Message,
 }
 
 impl Parsed {
-    fn from_bytes(bytes: &[u8]) -> Parsed {
+    fn from_line(bytes: &mut [u8]) -> Parsed {
         if bytes.is_empty() {
             return Parsed::Empty;
         }
-        match bundle::parse_line(bytes) {
+        match bundle::parse_line_with_spans(bytes) {
             Err(e) => Parsed::Error(e),
-            Ok(Line::Header(h)) => Parsed::Header(h),
-            Ok(Line::Checkpoint(c)) => Parsed::Checkpoint(c.checkpoint),
-            Ok(Line::Entry(line)) => {
+            Ok((Line::Header(h), _)) => Parsed::Header(h),
+            Ok((Line::Checkpoint(c), _)) => Parsed::Checkpoint(c.checkpoint),
+            Ok((Line::Entry(line), spans)) => {
                 let (event_hash, entry_hash, message) =
-                    event_bytes::hashes_and_message(bytes, &line);
-                Parsed::Entry(Box::new(ParsedEntry {
-                    line: *line,
+                    event_bytes::recompute(bytes, &line, spans.as_ref());
+                Parsed::Entry(ParsedEntry {
+                    line,
                     event_hash,
                     entry_hash,
                     message,
-                }))
+                })
             }
         }
-    }
-}
-
-/// The signatures of one chunk still to check, with the chunk's parsed
-/// lines that hold the messages.
-struct Pending {
-    parsed: Vec<Parsed>,
-    /// Index into `parsed`, seq, line number, key, whether torsion-free.
-    jobs: Vec<(usize, u64, u64, VerifyingKey, bool)>,
-}
-
-impl Pending {
-    fn failures(&self, verifier: &SignatureVerifier) -> Vec<usize> {
-        let checks: Vec<SignatureCheck<'_>> = self
-            .jobs
-            .iter()
-            .map(|(i, _, _, key, torsion_free)| {
-                let Parsed::Entry(e) = &self.parsed[*i] else {
-                    unreachable!("jobs point at entries")
-                };
-                SignatureCheck {
-                    key,
-                    key_torsion_free: *torsion_free,
-                    message: &e.message,
-                    signature: e.line.event.signature.0,
-                }
-            })
-            .collect();
-        verifier.failures(&checks)
     }
 }
 
@@ -287,11 +359,11 @@ impl State {
         self.findings.push(finding);
     }
 
-    /// The sequential pass over one parsed chunk; returns the signature
-    /// checks it decided on.
-    fn sequential(&mut self, chunk: &Chunk, parsed: Vec<Parsed>) -> Pending {
-        let mut jobs = Vec::new();
-        for (i, p) in parsed.iter().enumerate() {
+    /// The sequential pass over one parsed chunk; records in the chunk
+    /// the signature checks it decided on.
+    fn sequential(&mut self, chunk: &mut Chunk) {
+        chunk.jobs.reserve(chunk.parsed.len());
+        for (i, p) in chunk.parsed.iter().enumerate() {
             self.line_no += 1;
             let line = self.line_no;
             let (start, end, newline) = chunk.lines[i];
@@ -342,14 +414,18 @@ impl State {
                     }
                 }
                 Parsed::Entry(e) => {
-                    if let Some(job) = self.entry(line, e) {
-                        let (key, torsion_free) = job;
-                        jobs.push((i, e.line.entry.seq, line, key, torsion_free));
+                    if let Some((key, key_torsion_free)) = self.entry(line, e) {
+                        chunk.jobs.push(Job {
+                            index: i,
+                            seq: e.line.entry.seq,
+                            line,
+                            key,
+                            key_torsion_free,
+                        });
                     }
                 }
             }
         }
-        Pending { parsed, jobs }
     }
 
     fn header(&mut self, line: u64, h: &Header) {
@@ -591,17 +667,6 @@ impl State {
         Some((key.0, torsion_free))
     }
 
-    fn report_signature_failures(&mut self, pending: &Pending, failures: &[usize]) {
-        for &i in failures {
-            let (index, seq, line, _, _) = pending.jobs[i];
-            let Parsed::Entry(e) = &pending.parsed[index] else {
-                unreachable!("jobs point at entries")
-            };
-            let key_id = e.line.event.body.key_id.to_string();
-            self.push(signature_finding(seq, line, &key_id));
-        }
-    }
-
     /// The checks that need the whole bundle: the last line, the header and
     /// checkpoints present, every checkpoint against the tree, and the
     /// saved checkpoints.
@@ -740,8 +805,10 @@ fn registry_class(e: &RegistryError) -> Class {
 
 /// The 128 bits of a UUID, a compact key for the uniqueness check.
 fn event_id_bits(id: &EventId) -> u128 {
-    let hex: String = id.as_str().chars().filter(|&c| c != '-').collect();
-    u128::from_str_radix(&hex, 16).expect("an EventId is a UUID")
+    id.as_str()
+        .chars()
+        .filter_map(|c| c.to_digit(16))
+        .fold(0, |bits, digit| bits << 4 | u128::from(digit))
 }
 
 fn describe(p: &Parsed) -> &'static str {

@@ -102,12 +102,16 @@ fn the_event_bytes_are_the_core_hash_and_signing_message() {
     let s = sample();
     for line in &s.lines[1..=24] {
         let body = &line[..line.len() - 1];
-        let Line::Entry(e) = bundle::parse_line(body).unwrap() else {
+        let (Line::Entry(e), spans) = bundle::parse_line_with_spans(body).unwrap() else {
             panic!("an entry line")
         };
-        let (hash, message) = daicho_verify::event_bytes::hash_and_message(body, &e);
+        assert!(spans.is_some(), "the usual line takes the fast path");
+        let mut buffer = body.to_vec();
+        let (hash, entry_hash, message) =
+            daicho_verify::event_bytes::recompute(&mut buffer, &e, spans.as_ref());
         assert_eq!(hash, e.event.hash());
-        assert_eq!(message, e.event.body.signing_message());
+        assert_eq!(entry_hash, e.entry.hash());
+        assert_eq!(message.bytes(&buffer), e.event.body.signing_message());
     }
 }
 
