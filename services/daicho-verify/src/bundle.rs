@@ -64,6 +64,8 @@ pub struct Options<'a> {
     pub chunk_lines: usize,
     /// Called after each chunk with the number of bytes read so far.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    /// The entry hash of the genesis entry, if the auditor pinned it.
+    pub genesis_hash: Option<Digest>,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -73,6 +75,7 @@ impl std::fmt::Debug for Options<'_> {
             .field("since", &self.since)
             .field("mode", &self.mode)
             .field("chunk_lines", &self.chunk_lines)
+            .field("genesis_hash", &self.genesis_hash)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +94,7 @@ impl Options<'_> {
             mode: Mode::default(),
             chunk_lines: DEFAULT_CHUNK_LINES,
             progress: None,
+            genesis_hash: None,
         }
     }
 }
@@ -105,7 +109,7 @@ pub fn verify_bundle(bytes: &[u8], options: &Options<'_>) -> Report {
 pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> io::Result<Report> {
     let verifier = SignatureVerifier::new(options.mode);
     let max_lines = options.chunk_lines.max(1);
-    let mut state = State::new(options.ledger_key.clone());
+    let mut state = State::new(options.ledger_key.clone(), options.genesis_hash);
     // Three chunks are in flight: one whose signatures are checked, one
     // being parsed and passed over, one being read. Their buffers are
     // reused from chunk to chunk.
@@ -315,6 +319,8 @@ struct Previous {
 /// Everything the sequential pass carries from line to line.
 struct State {
     trusted: NoteVerifier,
+    /// The pinned entry hash of the genesis, if any.
+    genesis_hash: Option<Digest>,
     findings: Vec<Finding>,
     line_no: u64,
     /// Entry lines seen: the position of the next entry line.
@@ -335,9 +341,10 @@ struct State {
 }
 
 impl State {
-    fn new(trusted: NoteVerifier) -> State {
+    fn new(trusted: NoteVerifier, genesis_hash: Option<Digest>) -> State {
         State {
             trusted,
+            genesis_hash,
             findings: Vec::new(),
             line_no: 0,
             entries: 0,
@@ -511,6 +518,21 @@ impl State {
                 .at_seq(seq)
             };
             self.push(f.at_line(line).values(expected, seq));
+        }
+
+        // The genesis entry, against the hash the auditor pinned.
+        if let (0, Some(pinned)) = (position, self.genesis_hash) {
+            if p.entry_hash != pinned {
+                self.push(
+                    Finding::new(
+                        Class::Chain,
+                        "the genesis entry is not the one pinned with --genesis",
+                    )
+                    .at_seq(seq)
+                    .at_line(line)
+                    .values(pinned, p.entry_hash),
+                );
+            }
         }
 
         // The event hash, recomputed from the event's bytes.

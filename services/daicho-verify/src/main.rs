@@ -43,7 +43,8 @@ WHAT IS CHECKED
               history rewritten and re-signed since then is caught.
 
 WHAT TO TRUST
-  Only the ledger's verifier key (--ledger-key), obtained from the ledger's
+  Only the ledger's verifier key (--ledger-key), and optionally the hash of
+  its genesis entry (--genesis), obtained from the ledger's
   operator by a channel you trust, and the checkpoints you saved yourself.
   The key in the bundle's header is compared with it, never used instead.
   Keep the newest checkpoint you verified: pass it with --since next time.
@@ -59,6 +60,7 @@ OUTPUT AND EXIT CODES
 EXAMPLES
   daicho-verify export.jsonl --ledger-key ledger.vkey
   daicho-verify export.jsonl --ledger-key ledger.vkey --since 2026-03.checkpoint
+  daicho-verify export.jsonl --ledger-key ledger.vkey --genesis 5d1c...e0
   daicho-verify export.jsonl --ledger-key 'kameoka.example/daicho+1a2b3c4d+AU...' --format json
   daicho-verify receipt receipt.json --ledger-key ledger.vkey --event event.json
   daicho-verify proof inclusion proof1.json proof2.json
@@ -85,6 +87,10 @@ struct Cli {
     /// May be given several times.
     #[arg(long, value_name = "CHECKPOINT")]
     since: Vec<PathBuf>,
+    /// The entry hash of the genesis entry (64 hex characters), if you pinned
+    /// it: the bundle must start with exactly that entry.
+    #[arg(long, value_name = "HASH")]
+    genesis: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -187,7 +193,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             } else {
                 Mode::Batch(cli.batch_size.max(1))
             };
-            run_bundle(&bundle, &key, &cli.since, mode, cli.format)
+            run_bundle(
+                &bundle,
+                &key,
+                &cli.since,
+                cli.genesis.as_deref(),
+                mode,
+                cli.format,
+            )
         }
     }
 }
@@ -214,10 +227,18 @@ fn run_bundle(
     path: &Path,
     key: &str,
     since: &[PathBuf],
+    genesis: Option<&str>,
     mode: Mode,
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let ledger_key = ledger_key(key)?;
+    let genesis_hash = genesis
+        .map(|h| {
+            daicho_core::Digest::from_hex(h).with_context(|| {
+                format!("--genesis {h:?} is not 64 lowercase hexadecimal characters")
+            })
+        })
+        .transpose()?;
     let since = since
         .iter()
         .map(|p| {
@@ -254,6 +275,7 @@ fn run_bundle(
         mode,
         chunk_lines: daicho_verify::bundle::DEFAULT_CHUNK_LINES,
         progress: Some(&progress),
+        genesis_hash,
     };
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let report = verify_reader(reader, &options)

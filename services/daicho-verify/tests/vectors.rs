@@ -58,3 +58,29 @@ fn bundle_vectors_through_the_cli() {
         );
     }
 }
+
+#[test]
+fn a_pinned_genesis_hash() {
+    let dir = dir();
+    let valid = std::fs::read(dir.join("valid.jsonl")).unwrap();
+    let first_entry = valid.split(|b| *b == b'\n').nth(1).unwrap();
+    let genesis = match daicho_core::bundle::parse_line(first_entry).unwrap() {
+        daicho_core::bundle::Line::Entry(e) => e.entry.hash(),
+        other => panic!("{other:?}"),
+    };
+    let run = |hash: &str| {
+        Command::new(env!("CARGO_BIN_EXE_daicho-verify"))
+            .arg(dir.join("valid.jsonl"))
+            .arg("--ledger-key")
+            .arg(dir.join("ledger.vkey"))
+            .args(["--genesis", hash])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&genesis.to_hex()).status.code(), Some(0));
+    let other = daicho_core::Digest::of(b"another ledger").to_hex();
+    let out = run(&other);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pinned"));
+    assert_eq!(run("not-hex").status.code(), Some(2));
+}
