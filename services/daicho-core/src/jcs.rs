@@ -184,7 +184,10 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Bool(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        if v > EXACT_LIMIT && (v as f64) as u64 != v {
+        // `as` saturates: 2^64 - 1 becomes 2^64 as a double and back again
+        // u64::MAX, so the round trip alone would call it exact.
+        let f = v as f64;
+        if v > EXACT_LIMIT && (f >= 18_446_744_073_709_551_616.0 || f as u64 != v) {
             return Err(E::custom(format!("{INEXACT}{v}")));
         }
         Ok(Value::Number(v.into()))

@@ -87,7 +87,9 @@ impl PublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey, KeyError> {
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::BadPublicKey)?;
         let key = VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::BadPublicKey)?;
-        if key.is_weak() {
+        // A non-canonical encoding (y ≥ p) names the same point as the
+        // canonical one, so one key could be registered under two key IDs.
+        if key.to_edwards().compress().to_bytes() != arr || key.is_weak() {
             return Err(KeyError::BadPublicKey);
         }
         Ok(PublicKey(key))

@@ -236,6 +236,13 @@ impl Registry {
                 event.body.event_type
             )));
         }
+        if event.body.schema_version != 1 {
+            return Err(bad(
+                GENESIS,
+                "/schema_version",
+                "the genesis is schema_version 1",
+            ));
+        }
         let g: GenesisPayload = payload(event, GENESIS)?;
         let ledger = NoteVerifier::parse(&g.ledger_key)
             .map_err(|e| bad(GENESIS, "/payload/ledger_key", &e.to_string()))?;

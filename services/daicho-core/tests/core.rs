@@ -442,3 +442,46 @@ mod canonical_writer {
         }
     }
 }
+
+#[test]
+fn public_keys_must_be_canonical_and_not_weak() {
+    use daicho_core::keys::PublicKey;
+    let good = signer("k", 5).public_key();
+    assert!(PublicKey::from_bytes(good.0.as_bytes()).is_ok());
+    // y = p + 1 encodes the same point as y = 1 (the identity, which is
+    // also of small order): refused either way.
+    let mut non_canonical = [0xff; 32];
+    non_canonical[0] = 0xee;
+    non_canonical[31] = 0x7f;
+    assert!(PublicKey::from_bytes(&non_canonical).is_err());
+    // y = 2^255 - 19 + 2 = p + 2 is non-canonical for y = 2; find a y for
+    // which the point decodes, then check its non-canonical twin is refused.
+    let mut refused = 0;
+    for y in 2u8..40 {
+        let mut canon = [0u8; 32];
+        canon[0] = y;
+        if PublicKey::from_bytes(&canon).is_err() {
+            continue;
+        }
+        // p + y with y < 19 has its low byte 0xed + y and every other byte
+        // 0xff, top byte 0x7f.
+        if y < 19 {
+            let mut twin = [0xffu8; 32];
+            twin[0] = 0xed + y;
+            twin[31] = 0x7f;
+            assert!(
+                PublicKey::from_bytes(&twin).is_err(),
+                "y = p + {y} accepted"
+            );
+            refused += 1;
+        }
+    }
+    assert!(
+        refused > 0,
+        "no decodable small y below 19 was found to test"
+    );
+    // The identity (small order) is refused.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert!(PublicKey::from_bytes(&identity).is_err());
+}

@@ -79,6 +79,8 @@ pub const TEXT_CASES: &[(&str, &str, Expect)] = &[
     ("integer-2^53-plus-1", "9007199254740993", Expect::Error("inexact_integer")),
     ("integer-minus-2^53-minus-1", "-9007199254740993", Expect::Error("inexact_integer")),
     ("integer-18-digits", "123456789012345678", Expect::Error("inexact_integer")),
+    ("integer-u64-max", "18446744073709551615", Expect::Error("inexact_integer")),
+    ("integer-2^64-read-as-double", "18446744073709551616", Expect::Canonical("18446744073709552000")),
     ("string-controls", r#""\u0000\u001f\u007f\b\f\t""#, Expect::Canonical("\"\\u0000\\u001f\u{7f}\\b\\f\\t\"")),
     ("string-solidus", r#""\/""#, Expect::Canonical("\"/\"")),
     ("string-japanese", r#""\u4eac\u90fd\u5e9c\u4e80\u5ca1\u5e02""#, Expect::Canonical("\"京都府亀岡市\"")),

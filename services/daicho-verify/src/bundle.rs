@@ -716,6 +716,7 @@ impl State {
         let size = self.tree.size();
         let mut largest = 0;
         let checkpoints = std::mem::take(&mut self.checkpoints);
+        let mut previous_size: Option<u64> = None;
         for (line, note) in &checkpoints {
             match Checkpoint::open(note, &self.trusted) {
                 Err(e) => self.push(
@@ -726,6 +727,18 @@ impl State {
                     .at_line(*line),
                 ),
                 Ok(cp) => {
+                    // FORMAT.md §10: checkpoint lines come in increasing size.
+                    if let Some(prev) = previous_size.filter(|p| cp.size <= *p) {
+                        self.push(
+                            Finding::new(
+                                Class::Format,
+                                "checkpoint lines must come in increasing size",
+                            )
+                            .at_line(*line)
+                            .values(format!("a size above {prev}"), cp.size),
+                        );
+                    }
+                    previous_size = Some(cp.size);
                     largest = largest.max(cp.size.min(size));
                     if let Some(f) = self.compare(&cp, "the checkpoint") {
                         self.push(f.at_line(*line));

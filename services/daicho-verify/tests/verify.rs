@@ -767,3 +767,20 @@ fn cli_proofs_match_the_transparency_dev_vectors() {
         2
     );
 }
+
+#[test]
+fn checkpoints_out_of_order() {
+    let s = sample();
+    let mut lines = s.lines.clone();
+    let n = lines.len();
+    lines.swap(n - 1, n - 2);
+    let report = verify(&s, &lines.concat());
+    assert_finding(&report, Class::Format, None);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.message.contains("increasing size")),
+        "{report}"
+    );
+}
