@@ -1,0 +1,125 @@
+//! The HTTP API (`/v1`), its OpenAPI document and the Swagger UI.
+//!
+//! Every handler carries `#[utoipa::path]`; [`ApiDoc`] collects them, and
+//! `openapi/openapi.json` is this document committed. Regenerate it with
+//! `cargo run -p daicho-server --bin daicho -- openapi > openapi/openapi.json`.
+
+pub mod catalogue;
+pub mod events;
+pub mod ops;
+pub mod reads;
+pub mod schemas;
+
+use axum::routing::{get, post};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "daicho",
+        description = "Tamper-evident audit ledger for 亀岡市情報セキュリティ対策基準規程. Conventions (URLs, timestamps, pagination, errors, roles): docs/API.md.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        events::append_event,
+        events::append_batch,
+        events::list_events,
+        events::get_event,
+        events::get_event_by_id,
+        reads::latest_checkpoint,
+        reads::checkpoint_at,
+        reads::inclusion_proof,
+        reads::consistency_proof,
+        reads::list_keys,
+        reads::export_bundle,
+        catalogue::list_articles,
+        catalogue::get_article,
+        catalogue::list_forms,
+        catalogue::list_roles,
+        catalogue::list_event_types,
+        catalogue::get_event_type,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+    ),
+    components(schemas(
+        crate::problem::Problem,
+        crate::problem::FieldError,
+        crate::problem::ErrorCode,
+        crate::auth::Role
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "events", description = "Append signed events; read entries"),
+        (name = "checkpoints", description = "Signed checkpoints (C2SP tlog-checkpoint)"),
+        (name = "proofs", description = "RFC 9162 inclusion and consistency proofs"),
+        (name = "keys", description = "The key registry"),
+        (name = "export", description = "The verifiable export bundle"),
+        (name = "catalogue", description = "The regulation as data"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A read token from `daicho token create`; its role decides what it may read",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document as pretty JSON with a final newline, exactly as
+/// committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut s = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    s.push('\n');
+    s
+}
+
+/// Every route, before state and layers.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/events",
+            post(events::append_event).get(events::list_events),
+        )
+        .route("/v1/events/batch", post(events::append_batch))
+        .route("/v1/events/{seq}", get(events::get_event))
+        .route("/v1/events/by-id/{event_id}", get(events::get_event_by_id))
+        .route("/v1/checkpoint", get(reads::latest_checkpoint))
+        .route("/v1/checkpoints/{size}", get(reads::checkpoint_at))
+        .route("/v1/proofs/inclusion", get(reads::inclusion_proof))
+        .route("/v1/proofs/consistency", get(reads::consistency_proof))
+        .route("/v1/keys", get(reads::list_keys))
+        .route("/v1/export", get(reads::export_bundle))
+        .route("/v1/articles", get(catalogue::list_articles))
+        .route("/v1/articles/{n}", get(catalogue::get_article))
+        .route("/v1/forms", get(catalogue::list_forms))
+        .route("/v1/roles", get(catalogue::list_roles))
+        .route("/v1/event-types", get(catalogue::list_event_types))
+        .route("/v1/event-types/{type}", get(catalogue::get_event_type))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+}

@@ -1,0 +1,67 @@
+//! Liveness, readiness and metrics: unauthenticated, for the operator's
+//! monitoring (bind the service to a private address).
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::api::schemas::Readiness;
+use crate::app::AppState;
+use crate::metrics::LedgerGauges;
+
+/// The process is alive.
+#[utoipa::path(
+    get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain"))
+)]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// The service accepts appends: not shutting down, database reachable.
+#[utoipa::path(
+    get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready", body = Readiness),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let db = state.store.size().await;
+    let ok = state.is_ready() && db.is_ok();
+    if let Err(e) = &db {
+        tracing::warn!(error = %e, "readiness: database unreachable");
+    }
+    let body = Readiness {
+        status: if ok { "ready" } else { "unavailable" }.to_owned(),
+        tree_size: state.sequencer.snapshot().size,
+        backend: state.store.backend().to_owned(),
+    };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"))
+)]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let snapshot = state.sequencer.snapshot();
+    let age = snapshot.checkpoint_signed_at.elapsed().as_secs_f64();
+    let text = state.metrics.render(LedgerGauges {
+        tree_size: snapshot.size,
+        checkpoint_age_seconds: age,
+    });
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}

@@ -1,0 +1,454 @@
+//! The application: its state, the router, start-up and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderName;
+use axum::response::IntoResponse;
+use axum::Router;
+use daicho_catalogue::Catalogue;
+use daicho_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, RwLock};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::auth::{self, Permission, Role};
+use crate::cli::{LogFormat, ServeConfig};
+use crate::data_dir::{self, redact, DataDir};
+use crate::keyfile;
+use crate::metrics::Metrics;
+use crate::problem::{ApiError, ErrorCode};
+use crate::sequencer::{Sequencer, SequencerConfig};
+
+/// The header carrying each request's id, set if the client sent none and
+/// echoed in the response and in every log line of the request.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The limits and switches the handlers read, taken from [`ServeConfig`].
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Serve the latest checkpoint without a token.
+    pub public_checkpoint: bool,
+    /// Largest body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events in a batch.
+    pub max_batch: usize,
+    /// Most entries in a page.
+    pub max_page: u64,
+    /// How far in the past `occurred_at` may lie.
+    pub max_past: Duration,
+    /// How far in the future `occurred_at` may lie.
+    pub max_future: Duration,
+    /// Whether payloads are validated against the catalogue.
+    pub validate_payloads: bool,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+impl Limits {
+    /// The limits of a serve configuration.
+    pub fn of(cfg: &ServeConfig) -> Limits {
+        Limits {
+            public_checkpoint: cfg.public_checkpoint,
+            max_body_bytes: cfg.max_body_bytes,
+            max_batch: cfg.max_batch,
+            max_page: cfg.max_page.max(1),
+            max_past: Duration::from_secs(cfg.max_past_secs),
+            max_future: Duration::from_secs(cfg.max_future_secs),
+            validate_payloads: !cfg.no_payload_validation,
+            request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
+        }
+    }
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared state behind [`AppState`].
+pub struct Inner {
+    /// The database, for reads.
+    pub store: Store,
+    /// The single writer.
+    pub sequencer: Sequencer,
+    /// The regulation catalogue payloads are validated against.
+    pub catalogue: &'static Catalogue,
+    /// Limits and switches.
+    pub limits: Limits,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+    /// Recently verified tokens.
+    tokens: TokenCache,
+    /// False while shutting down, so that load balancers stop sending.
+    ready: AtomicBool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(
+        store: Store,
+        sequencer: Sequencer,
+        catalogue: &'static Catalogue,
+        limits: Limits,
+    ) -> AppState {
+        AppState(Arc::new(Inner {
+            store,
+            sequencer,
+            catalogue,
+            limits,
+            metrics: Metrics::default(),
+            tokens: TokenCache::default(),
+            ready: AtomicBool::new(true),
+        }))
+    }
+
+    /// Whether the service accepts traffic.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+}
+
+/// How long a verified token is trusted without asking the database again.
+const TOKEN_TTL: Duration = Duration::from_secs(30);
+
+/// Tokens verified recently, so that reads do not pay a database round
+/// trip each. A lookup compares the presented digest with *every* cached
+/// digest in constant time and without stopping early, so its duration says
+/// nothing about which tokens exist.
+#[derive(Default)]
+struct TokenCache {
+    entries: RwLock<Vec<([u8; 32], Role, Instant)>>,
+}
+
+impl TokenCache {
+    async fn get(&self, digest: &[u8; 32]) -> Option<Role> {
+        let entries = self.entries.read().await;
+        let mut found = None;
+        for (d, role, at) in entries.iter() {
+            if auth::digests_equal(d, digest) && at.elapsed() < TOKEN_TTL {
+                found = Some(*role);
+            }
+        }
+        found
+    }
+
+    async fn put(&self, digest: [u8; 32], role: Role) {
+        let mut entries = self.entries.write().await;
+        entries.retain(|(d, _, at)| at.elapsed() < TOKEN_TTL && d != &digest);
+        entries.push((digest, role, Instant::now()));
+    }
+}
+
+/// The token's role, checked against the cache and then the database.
+async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
+    let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(auth::bearer)
+        .ok_or_else(unauthorized)?;
+    let digest = auth::token_hash(token);
+    if let Some(role) = state.tokens.get(&digest).await {
+        return Ok(role);
+    }
+    let stored = state
+        .store
+        .token_role(digest)
+        .await
+        .map_err(|e| ApiError::internal("looking up a token", &e))?
+        .ok_or_else(unauthorized)?;
+    let role: Role = stored.parse().map_err(|e: String| {
+        ApiError::internal(
+            "a stored token has an unknown role",
+            &std::io::Error::other(e),
+        )
+    })?;
+    state.tokens.put(digest, role).await;
+    Ok(role)
+}
+
+/// A permission an endpoint requires, as a type so that [`Authorized`] can
+/// be the first extractor of a handler: it then runs before any path or
+/// query parsing and any lookup, and a refused caller learns nothing about
+/// whether the resource exists.
+pub trait RequiredPermission: Send + Sync + 'static {
+    /// The permission.
+    const PERMISSION: Permission;
+    /// Whether `Limits::public_checkpoint` makes the endpoint public.
+    const PUBLIC_WITH_CHECKPOINT: bool = false;
+}
+
+macro_rules! permission {
+    ($name:ident, $perm:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug)]
+        pub struct $name;
+        impl RequiredPermission for $name {
+            const PERMISSION: Permission = $perm;
+        }
+    };
+}
+permission!(ReadEvents, Permission::ReadEvents, "Reading entries.");
+permission!(ReadKeys, Permission::ReadKeys, "Reading the key registry.");
+permission!(ReadProofs, Permission::ReadProofs, "Reading proofs.");
+permission!(
+    ReadCheckpoints,
+    Permission::ReadCheckpoints,
+    "Reading stored checkpoints."
+);
+permission!(
+    ReadCatalogue,
+    Permission::ReadCatalogue,
+    "Reading the catalogue."
+);
+permission!(Export, Permission::Export, "Exporting the bundle.");
+
+/// The latest checkpoint: public when so configured.
+#[derive(Debug)]
+pub struct ReadLatestCheckpoint;
+impl RequiredPermission for ReadLatestCheckpoint {
+    const PERMISSION: Permission = Permission::ReadCheckpoints;
+    const PUBLIC_WITH_CHECKPOINT: bool = true;
+}
+
+/// Proof that the caller's token grants `P` (or that the endpoint is public).
+#[derive(Debug)]
+pub struct Authorized<P>(pub Option<Role>, std::marker::PhantomData<P>);
+
+impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if P::PUBLIC_WITH_CHECKPOINT && state.limits.public_checkpoint {
+            return Ok(Authorized(None, std::marker::PhantomData));
+        }
+        let role = role_of(state, parts).await?;
+        if !role.allows(P::PERMISSION) {
+            return Err(ApiError::new(ErrorCode::Forbidden));
+        }
+        Ok(Authorized(Some(role), std::marker::PhantomData))
+    }
+}
+
+/// The router with every route and layer. Tests drive it with `oneshot`
+/// or over a socket; `serve` binds it.
+pub fn router(state: AppState) -> Router {
+    let limits = state.limits.clone();
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    crate::api::routes()
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound) })
+        .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
+        .with_state(state)
+        // Layers run bottom-up for requests: the id is set first, so the
+        // trace span and the handlers see it.
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn(move |req: Request, next: axum::middleware::Next| {
+            let timeout = limits.request_timeout;
+            async move {
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(res) => res,
+                    Err(_) => ApiError::new(ErrorCode::Timeout).into_response(),
+                }
+            }
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                // One line per response at INFO: status and latency, inside
+                // the request's span and so with its id.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                .on_request(()),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A started service: its address, and the handle to stop it.
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// The state, for tests that look inside.
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, lets in-flight requests finish, drains
+    /// the sequencer, and closes the database.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.context("the server task panicked")?
+    }
+
+    /// Waits until the server stops by itself (it does not, unless it fails).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the server task panicked")?
+    }
+}
+
+/// Reads a catalogue directory into the map `Catalogue::from_files` takes.
+fn read_catalogue_dir(dir: &std::path::Path) -> anyhow::Result<Catalogue> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(root, &path, out)?;
+            } else {
+                let rel = path
+                    .strip_prefix(root)?
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.insert(
+                    rel,
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+                );
+            }
+        }
+        Ok(())
+    }
+    let mut files = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut files)?;
+    Catalogue::from_files(files)
+        .map_err(|e| anyhow::anyhow!("the catalogue in {} is refused:\n{e}", dir.display()))
+}
+
+/// Initialises the data directory if needed, opens the store, starts the
+/// sequencer and binds the listener; returns once the service accepts
+/// connections.
+pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
+    let catalogue: &'static Catalogue = match &cfg.catalogue {
+        // Loaded once per process and kept for its lifetime, like the
+        // embedded one, so that handlers need no reference counting.
+        Some(dir) => Box::leak(Box::new(read_catalogue_dir(dir)?)),
+        None => Catalogue::embedded(),
+    };
+    let dir = DataDir::new(&cfg.data_dir);
+    if !dir.is_initialised() {
+        tracing::info!(data_dir = %dir.root().display(), "initialising a new ledger");
+        let created = data_dir::initialise(
+            &dir,
+            cfg.database_url.as_deref(),
+            "daicho.kameoka.local/ledger",
+        )
+        .await?;
+        tracing::info!(ledger_key = %created.ledger.verifier(), "ledger created");
+    }
+    let ledger_key = keyfile::read_private(&dir.ledger_key())?;
+    let url = dir.database_url(cfg.database_url.as_deref());
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&url)))?;
+    let sequencer = Sequencer::start(
+        store.clone(),
+        ledger_key,
+        SequencerConfig::new(dir.last_checkpoint(), cfg.accept_rollback),
+    )
+    .await?;
+    let limits = Limits::of(&cfg);
+    let state = AppState::new(store, sequencer, catalogue, limits);
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let task_state = state.clone();
+    let signal_state = state.clone();
+    let task = tokio::spawn(async move {
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                signal_state.ready.store(false, Ordering::Relaxed);
+            })
+            .await;
+        // Every connection is closed: no new appends can arrive, so the
+        // sequencer can finish the last group commit and stop.
+        let drained = task_state.sequencer.shutdown().await;
+        task_state.store.close().await;
+        result.context("serving")?;
+        drained.context("stopping the sequencer")?;
+        Ok(())
+    });
+    tracing::info!(%addr, backend = state.store.backend(), "listening");
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(stop),
+        task,
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DAICHO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// `daicho serve`: runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    init_logging(cfg.log_format);
+    let running = start(cfg).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    running.shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,244 @@
+//! The `daicho` command line: one typed configuration struct per
+//! subcommand, from flags with `DAICHO_*` environment fallbacks.
+//!
+//! Secrets never appear here: keys are named by file path and read with
+//! their permissions checked ([`crate::keyfile`]); the one secret a flag
+//! carries is `export --token`, which can come from `DAICHO_TOKEN` instead.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::Role;
+
+/// The daicho tamper-evident audit ledger.
+#[derive(Debug, Parser)]
+#[command(name = "daicho", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands, as README.md documents them.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a data directory: database, ledger and administrator keys, genesis entry.
+    Init(InitConfig),
+    /// Run the service (initialising the data directory on first start).
+    Serve(Box<ServeConfig>),
+    /// Write a new source-system key pair: FILE (0600) and FILE.pub.
+    Keygen(KeygenConfig),
+    /// Register or revoke a key (events signed with the administrator key).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign an unsigned envelope read on stdin; write the signed one on stdout.
+    Sign(SignConfig),
+    /// Manage read tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write the export bundle that daicho-verify checks.
+    Export(ExportConfig),
+    /// Print the OpenAPI document the service serves at /openapi.json.
+    Openapi,
+}
+
+/// `daicho init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitConfig {
+    /// The data directory to create.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Keep entries in this database instead of DIR/daicho.db
+    /// (`postgres://…` or `sqlite://…`).
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The ledger's origin (its checkpoint key name).
+    #[arg(
+        long,
+        env = "DAICHO_ORIGIN",
+        default_value = "daicho.kameoka.local/ledger"
+    )]
+    pub origin: String,
+}
+
+/// `daicho serve`: the service's whole configuration.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// The data directory (keys, last checkpoint, and the SQLite database).
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "DAICHO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Keep entries in this database instead of DIR/daicho.db
+    /// (`postgres://…`); keys stay in the data directory.
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Load the regulation catalogue from this directory instead of the
+    /// embedded one; the service refuses to start if it does not check.
+    #[arg(long, env = "DAICHO_CATALOGUE")]
+    pub catalogue: Option<PathBuf>,
+    /// Start even if the database does not extend the last checkpoint this
+    /// service signed (a deliberately restored backup). Entries after the
+    /// backup are then lost for good: use only when that is intended.
+    #[arg(long, env = "DAICHO_ACCEPT_ROLLBACK")]
+    pub accept_rollback: bool,
+    /// Serve GET /v1/checkpoint without a token.
+    #[arg(long, env = "DAICHO_PUBLIC_CHECKPOINT")]
+    pub public_checkpoint: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "DAICHO_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most events in one POST /v1/events/batch.
+    #[arg(long, env = "DAICHO_MAX_BATCH", default_value_t = 1000)]
+    pub max_batch: usize,
+    /// Most entries one page of GET /v1/events returns.
+    #[arg(long, env = "DAICHO_MAX_PAGE", default_value_t = 1000)]
+    pub max_page: u64,
+    /// Seconds before a request is answered with 408.
+    #[arg(long, env = "DAICHO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// How far in the past `occurred_at` may lie, in seconds (default 400 days:
+    /// a fiscal year's records may be entered late).
+    #[arg(long, env = "DAICHO_MAX_PAST_SECS", default_value_t = 400 * 86_400)]
+    pub max_past_secs: u64,
+    /// How far in the future `occurred_at` may lie, in seconds (clock skew).
+    #[arg(long, env = "DAICHO_MAX_FUTURE_SECS", default_value_t = 300)]
+    pub max_future_secs: u64,
+    /// Skip catalogue validation of payloads. For measuring its cost only;
+    /// never in production.
+    #[arg(long, env = "DAICHO_NO_PAYLOAD_VALIDATION", hide = true)]
+    pub no_payload_validation: bool,
+    /// Log format: `json` (one object per line) or `text`.
+    #[arg(long, env = "DAICHO_LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// `daicho keygen`.
+#[derive(Debug, Clone, Args)]
+pub struct KeygenConfig {
+    /// The private key file to create (0600); the public key goes to FILE.pub.
+    #[arg(long, env = "DAICHO_KEY_OUT")]
+    pub out: PathBuf,
+    /// The key's name in its C2SP encoding (default: the file name).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `daicho key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Register a source system's public key for some event types.
+    Register(KeyRegisterConfig),
+    /// Revoke a key.
+    Revoke(KeyRevokeConfig),
+}
+
+/// `daicho key register`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyRegisterConfig {
+    /// The service's base URL.
+    #[arg(long, env = "DAICHO_URL")]
+    pub url: String,
+    /// The administrator's private key file.
+    #[arg(long, env = "DAICHO_ADMIN_KEY")]
+    pub admin_key: PathBuf,
+    /// The source system's public key file (FILE.pub from keygen).
+    #[arg(long)]
+    pub public_key: PathBuf,
+    /// The source system the key belongs to (the `source` its events carry).
+    #[arg(long)]
+    pub source: String,
+    /// The event types the key may sign, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub types: Vec<String>,
+    /// The administrator's actor id in the registry event.
+    #[arg(long, env = "DAICHO_ADMIN_ACTOR", default_value = "admin")]
+    pub actor: String,
+}
+
+/// `daicho key revoke`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyRevokeConfig {
+    /// The service's base URL.
+    #[arg(long, env = "DAICHO_URL")]
+    pub url: String,
+    /// The administrator's private key file.
+    #[arg(long, env = "DAICHO_ADMIN_KEY")]
+    pub admin_key: PathBuf,
+    /// The key to revoke.
+    #[arg(long)]
+    pub key_id: String,
+    /// Why, in words (recorded in the ledger).
+    #[arg(long, default_value = "revoked by the administrator")]
+    pub reason: String,
+    /// The administrator's actor id in the registry event.
+    #[arg(long, env = "DAICHO_ADMIN_ACTOR", default_value = "admin")]
+    pub actor: String,
+}
+
+/// `daicho sign`.
+#[derive(Debug, Clone, Args)]
+pub struct SignConfig {
+    /// The source system's private key file.
+    #[arg(long, env = "DAICHO_KEY")]
+    pub key: PathBuf,
+    /// The source system (written into `source`).
+    #[arg(long, env = "DAICHO_SOURCE")]
+    pub source: String,
+}
+
+/// `daicho token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a read token and print it (it is stored only hashed).
+    Create(TokenCreateConfig),
+}
+
+/// `daicho token create`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenCreateConfig {
+    /// The data directory.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The database, if not DIR/daicho.db.
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The token's role: reader, committee, auditor or admin.
+    #[arg(long)]
+    pub role: Role,
+    /// A note saying whose token this is.
+    #[arg(long, default_value = "")]
+    pub label: String,
+}
+
+/// `daicho export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportConfig {
+    /// Read the ledger from this data directory…
+    #[arg(long, env = "DAICHO_DATA_DIR", conflicts_with = "url")]
+    pub data_dir: Option<PathBuf>,
+    /// …with entries in this database, if not DIR/daicho.db.
+    #[arg(long, env = "DAICHO_DATABASE_URL", requires = "data_dir")]
+    pub database_url: Option<String>,
+    /// …or from a running service.
+    #[arg(long, env = "DAICHO_URL", requires = "token")]
+    pub url: Option<String>,
+    /// The bearer token for --url (an auditor or admin token).
+    #[arg(long, env = "DAICHO_TOKEN")]
+    pub token: Option<String>,
+    /// The bundle file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}

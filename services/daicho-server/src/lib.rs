@@ -1,0 +1,27 @@
+//! # daicho-server: the ledger service and the `daicho` command
+//!
+//! The service puts the ledger format (`daicho-core`) behind a durable store
+//! (`daicho-store`) and an HTTP API: source systems POST signed events and
+//! get receipts they can verify offline; auditors and the committee read
+//! entries, checkpoints and proofs with bearer tokens.
+//!
+//! Architecture Invariant: this is the only crate that speaks HTTP. The
+//! append path is, in order: body limit → strict parse → catalogue
+//! validation → `occurred_at` window → signature against the registry
+//! (in the handler, in parallel) → the sequencer (one writer, group commit)
+//! → receipt. Nothing touches the ledger before every check passed.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bundle;
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod data_dir;
+pub mod extract;
+pub mod keyfile;
+pub mod last_checkpoint;
+pub mod metrics;
+pub mod problem;
+pub mod sequencer;

@@ -1,0 +1,440 @@
+//! The one test harness: `spawn_app` starts the real router on port 0
+//! against a fresh SQLite file or a fresh PostgreSQL schema, and cleans the
+//! schema up when the app is dropped (even when the test panics).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use daicho_core::bundle::{parse_line, Line};
+use daicho_core::checkpoint::Checkpoint;
+use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::keys::{NoteSigner, NoteVerifier};
+use daicho_core::merkle::Tree;
+use daicho_core::registry::{
+    KeyRegistration, KeyRevocation, KeyRole, Registry, KEY_REGISTERED, KEY_REVOKED,
+};
+use daicho_core::timestamp::OccurredAt;
+use daicho_server::app::{self, Running};
+use daicho_server::auth::{self, Role};
+use daicho_server::cli::{LogFormat, ServeConfig};
+use daicho_server::client::{Client, FullResponse};
+use daicho_server::data_dir::DataDir;
+use daicho_server::keyfile;
+use rand::RngCore as _;
+use serde_json::{Map, Value};
+
+/// The PostgreSQL every PostgreSQL test uses, one schema each.
+pub const PG_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which store the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Limits small enough that the tests can exceed them cheaply.
+pub const TEST_MAX_BODY: usize = 256 * 1024;
+pub const TEST_MAX_BATCH: usize = 10;
+
+/// A random lowercase name suffix.
+pub fn random_suffix() -> String {
+    let mut b = [0u8; 6];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Drops a PostgreSQL schema from a fresh runtime on its own thread, so
+/// that it can run from `Drop` inside a test's runtime.
+pub fn drop_schema(schema: &str) {
+    let schema = schema.to_owned();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            if let Ok(mut c) = sqlx::PgConnection::connect(PG_BASE).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                    .execute(&mut c)
+                    .await;
+                let _ = c.close().await;
+            }
+        });
+    })
+    .join();
+}
+
+/// A PostgreSQL schema that is dropped with this guard.
+pub struct SchemaGuard(pub String);
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        drop_schema(&self.0);
+    }
+}
+
+/// A running app and everything a test needs to talk to it.
+pub struct TestApp {
+    pub client: Client,
+    pub ledger_key: NoteVerifier,
+    pub admin: NoteSigner,
+    pub tokens: BTreeMap<&'static str, String>,
+    pub running: Option<Running>,
+    pub database_url: Option<String>,
+    pub dir: tempfile::TempDir,
+    _schema: Option<SchemaGuard>,
+}
+
+/// The configuration the tests serve with.
+pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> ServeConfig {
+    ServeConfig {
+        data_dir,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        catalogue: None,
+        accept_rollback: false,
+        public_checkpoint: false,
+        max_body_bytes: TEST_MAX_BODY,
+        max_batch: TEST_MAX_BATCH,
+        max_page: 1000,
+        request_timeout_secs: 30,
+        max_past_secs: 400 * 86_400,
+        max_future_secs: 300,
+        no_payload_validation: false,
+        log_format: LogFormat::Text,
+    }
+}
+
+/// Starts the app on a fresh ledger.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the app on a fresh ledger with a changed configuration.
+pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, schema) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            let schema = format!("t_{}", random_suffix());
+            (
+                Some(format!("{PG_BASE}?schema={schema}")),
+                Some(SchemaGuard(schema)),
+            )
+        }
+    };
+    let mut cfg = test_config(dir.path().join("data"), database_url.clone());
+    change(&mut cfg);
+    let running = app::start(cfg).await.expect("the app starts");
+    let data = DataDir::new(dir.path().join("data"));
+    let ledger_key = keyfile::read_public(&data.ledger_vkey()).unwrap();
+    let admin = keyfile::read_private(&data.admin_key()).unwrap();
+    let mut tokens = BTreeMap::new();
+    for role in Role::ALL {
+        let t = auth::new_token();
+        running
+            .state
+            .store
+            .insert_token(auth::token_hash(&t), role.as_str(), "test")
+            .await
+            .unwrap();
+        tokens.insert(role.as_str(), t);
+    }
+    let client = Client::new(&format!("http://{}", running.addr)).unwrap();
+    TestApp {
+        client,
+        ledger_key,
+        admin,
+        tokens,
+        running: Some(running),
+        database_url,
+        dir,
+        _schema: schema,
+    }
+}
+
+/// Now as RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A fresh random event id.
+pub fn new_event_id() -> EventId {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    EventId::from_bytes(b)
+}
+
+/// A catalogue event type with a valid example, for happy paths.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub event_type: String,
+    pub version: u32,
+    pub payload: Map<String, Value>,
+    pub role: String,
+    /// A required top-level property of the schema (to remove).
+    pub required: Option<String>,
+    /// Whether unknown top-level properties are refused.
+    pub closed: bool,
+}
+
+/// The first event type of the embedded catalogue whose schema has a
+/// required property, a closed top level and an example.
+pub fn sample() -> Sample {
+    let c = daicho_catalogue::Catalogue::embedded();
+    let role = c
+        .roles()
+        .iter()
+        .find(|r| r.is_actor_role())
+        .expect("an actor role")
+        .id
+        .clone();
+    let mut fallback = None;
+    for t in c.event_types() {
+        let d = c.event_type(t.name.as_str()).unwrap();
+        let v = d.versions.last().unwrap();
+        let Some(Value::Object(ex)) = v.examples.first() else {
+            continue;
+        };
+        let required = v
+            .schema
+            .get("required")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let closed = v.schema.get("additionalProperties") == Some(&Value::Bool(false))
+            || v.schema.get("unevaluatedProperties") == Some(&Value::Bool(false));
+        let s = Sample {
+            event_type: t.name.to_string(),
+            version: v.version,
+            payload: ex.clone(),
+            role: role.clone(),
+            required,
+            closed,
+        };
+        if s.required.is_some() && s.closed {
+            return s;
+        }
+        fallback.get_or_insert(s);
+    }
+    fallback.expect("the catalogue has an event type with an example")
+}
+
+/// Builds and signs an event.
+pub fn sign_event(
+    signer: &NoteSigner,
+    source: &str,
+    event_type: &str,
+    version: u32,
+    role: &str,
+    payload: Map<String, Value>,
+) -> SignedEvent {
+    UnsignedEvent {
+        event_id: new_event_id(),
+        event_type: EventType::parse(event_type).unwrap(),
+        schema_version: version,
+        occurred_at: OccurredAt::parse(&now_rfc3339()).unwrap(),
+        actor: Actor {
+            id: Label::parse("staff-0001").unwrap(),
+            role: Label::parse(role).unwrap(),
+        },
+        source: Label::parse(source).unwrap(),
+        payload,
+        key_id: signer.key_id(),
+    }
+    .sign(signer)
+}
+
+/// A registered source system.
+#[derive(Clone)]
+pub struct Source {
+    pub signer: NoteSigner,
+    pub name: String,
+}
+
+impl Source {
+    /// A valid event of the sample type.
+    pub fn sample_event(&self) -> SignedEvent {
+        let s = sample();
+        sign_event(
+            &self.signer,
+            &self.name,
+            &s.event_type,
+            s.version,
+            &s.role,
+            s.payload,
+        )
+    }
+}
+
+impl TestApp {
+    pub fn token(&self, role: &str) -> &str {
+        &self.tokens[role]
+    }
+
+    pub async fn post_event(&self, e: &SignedEvent) -> FullResponse {
+        self.client
+            .post_json("/v1/events", e.canonical_bytes())
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<Bytes>) -> FullResponse {
+        self.client.post_json(path, body).await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, role: Option<&str>) -> FullResponse {
+        self.client
+            .get(path, role.map(|r| self.token(r)))
+            .await
+            .unwrap()
+    }
+
+    /// An administrator's registry event.
+    pub fn admin_event(&self, event_type: &str, payload: Value) -> SignedEvent {
+        let Value::Object(payload) = payload else {
+            panic!()
+        };
+        sign_event(
+            &self.admin,
+            "administrator",
+            event_type,
+            1,
+            "admin",
+            payload,
+        )
+    }
+
+    /// Registers a new source key for `types` (default: the sample type).
+    pub async fn register_source(&self, types: &[&str]) -> Source {
+        let name = format!("src-{}", random_suffix());
+        let signer = NoteSigner::from_seed(&name, {
+            let mut s = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut s);
+            s
+        })
+        .unwrap();
+        let sample = sample();
+        let types: Vec<EventType> = if types.is_empty() {
+            vec![EventType::parse(&sample.event_type).unwrap()]
+        } else {
+            types.iter().map(|t| EventType::parse(t).unwrap()).collect()
+        };
+        let reg = KeyRegistration {
+            key_id: signer.key_id(),
+            public_key: signer.public_key(),
+            source: Label::parse(&name).unwrap(),
+            role: KeyRole::Source,
+            types,
+        };
+        let e = self.admin_event(KEY_REGISTERED, serde_json::to_value(reg).unwrap());
+        let res = self.post_event(&e).await;
+        assert_eq!(res.status, 201, "registration: {}", res.text());
+        Source { signer, name }
+    }
+
+    pub async fn revoke(&self, src: &Source) {
+        let rev = KeyRevocation {
+            key_id: src.signer.key_id(),
+            reason: "test".into(),
+        };
+        let res = self
+            .post_event(&self.admin_event(KEY_REVOKED, serde_json::to_value(rev).unwrap()))
+            .await;
+        assert_eq!(res.status, 201, "revocation: {}", res.text());
+    }
+
+    /// The latest checkpoint, opened under the ledger key.
+    pub async fn checkpoint(&self) -> Checkpoint {
+        let res = self.get("/v1/checkpoint", Some("reader")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        Checkpoint::open(&res.text(), &self.ledger_key).unwrap()
+    }
+
+    /// The tree size.
+    pub async fn size(&self) -> u64 {
+        self.checkpoint().await.size
+    }
+
+    /// Exports over HTTP and verifies the bundle; returns its entry count.
+    pub async fn export_verified(&self) -> u64 {
+        let res = self.get("/v1/export", Some("auditor")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        verify_bundle(&res.body, &self.ledger_key)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.unwrap();
+        }
+    }
+}
+
+/// Verifies a bundle as the auditor does, with daicho-verify's library, and
+/// independently with the core alone: every line canonical, the chain
+/// unbroken and gap-free, every event authorised and signed per the
+/// registry as of its position, and every checkpoint signed by the ledger
+/// key over the root of the entries before it. Returns the entry count.
+pub fn verify_bundle(bytes: &[u8], ledger_key: &NoteVerifier) -> u64 {
+    let report =
+        daicho_verify::verify_bundle(bytes, &daicho_verify::Options::new(ledger_key.clone()));
+    assert!(report.ok, "daicho-verify refuses the export:\n{report}");
+    let mut lines = bytes.split(|b| *b == b'\n');
+    let mut tree = Tree::new();
+    let mut registry: Option<Registry> = None;
+    let mut prev = daicho_core::Digest::ZERO;
+    let mut checkpoints = 0;
+    let mut roots = Vec::new();
+    match parse_line(lines.next().unwrap()).unwrap() {
+        Line::Header(h) => assert_eq!(h.ledger_key, ledger_key.to_string()),
+        other => panic!("first line is not a header: {other:?}"),
+    }
+    for line in lines {
+        if line.is_empty() {
+            continue;
+        }
+        match parse_line(line).unwrap() {
+            Line::Header(_) => panic!("second header"),
+            Line::Entry(e) => {
+                assert_eq!(checkpoints, 0, "entry after checkpoints");
+                assert_eq!(e.entry.seq, tree.size(), "gap or fork in seq");
+                assert_eq!(e.entry.prev_hash, prev, "broken chain at {}", e.entry.seq);
+                assert_eq!(e.entry.event_hash, e.event.hash());
+                match &mut registry {
+                    None => {
+                        registry = Some(Registry::from_genesis(&e.event, Some(ledger_key)).unwrap())
+                    }
+                    Some(r) => {
+                        r.verify(&e.event)
+                            .unwrap_or_else(|err| panic!("seq {}: {err}", e.entry.seq));
+                        r.apply(e.entry.seq, &e.event).unwrap();
+                    }
+                }
+                prev = e.entry.hash();
+                tree.push(prev);
+                roots.push(tree.root());
+            }
+            Line::Checkpoint(c) => {
+                checkpoints += 1;
+                let cp = Checkpoint::open(&c.checkpoint, ledger_key).unwrap();
+                assert!(
+                    cp.size >= 1 && cp.size <= tree.size(),
+                    "checkpoint beyond the entries"
+                );
+                assert_eq!(
+                    cp.root,
+                    roots[cp.size as usize - 1],
+                    "checkpoint root at size {}",
+                    cp.size
+                );
+            }
+        }
+    }
+    assert!(checkpoints > 0, "no checkpoint");
+    tree.size()
+}
