@@ -38,6 +38,7 @@ on_both_backends!(
     batch_appends_all_or_nothing,
     bad_inputs_are_refused_and_leave_the_ledger_unchanged,
     catalogue_violations_name_every_pointer,
+    invalid_payload_table,
     auth_matrix_and_no_existence_leak,
     public_checkpoint_by_configuration,
     pagination_follows_the_cursor,

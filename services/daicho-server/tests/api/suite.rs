@@ -697,3 +697,98 @@ pub async fn restart_keeps_the_ledger(backend: Backend) {
     assert_eq!(app.export_verified().await, 4);
     app.stop().await;
 }
+
+/// Issue 4's table of invalid payloads through the door: each is refused
+/// with 422 `invalid_payload` and exactly the pointers at fault, and the
+/// ledger is unchanged after every one.
+pub async fn invalid_payload_table(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&["usb.taken_out"]).await;
+    let size = app.size().await;
+    let example = json!({
+        "device": {"asset_id": "USB-0042", "kind": "usb_memory", "serial": "HWENC-88120"},
+        "carrier": {"name": "亀岡 太郎", "staff_id": "K-10234"},
+        "reason": "exchange_with_government_or_contractor",
+        "ledger_entry": {"form": 13, "application_id": "L13-2026-0041"},
+    });
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = example.clone();
+        f(&mut v);
+        v.as_object().unwrap().clone()
+    };
+    let table: Vec<(&str, serde_json::Map<String, Value>, Vec<&str>)> = vec![
+        (
+            "missing field",
+            edit(&|v| {
+                v.as_object_mut().unwrap().remove("reason");
+            }),
+            vec!["/payload/reason"],
+        ),
+        (
+            "wrong type",
+            edit(&|v| v["device"] = json!("USB-0042")),
+            vec!["/payload/device"],
+        ),
+        (
+            "unknown field",
+            edit(&|v| v["colour"] = json!("red")),
+            vec!["/payload/colour"],
+        ),
+        (
+            "bad enum",
+            edit(&|v| v["reason"] = json!("because")),
+            vec!["/payload/reason"],
+        ),
+        (
+            "nested missing field",
+            edit(&|v| {
+                v["device"].as_object_mut().unwrap().remove("kind");
+            }),
+            vec!["/payload/device/kind"],
+        ),
+        (
+            "nested unknown field",
+            edit(&|v| v["device"]["owner"] = json!("x")),
+            vec!["/payload/device/owner"],
+        ),
+        (
+            "two faults at once",
+            edit(&|v| {
+                v["reason"] = json!(7);
+                v["ledger_entry"]["form"] = json!("13");
+            }),
+            vec!["/payload/reason", "/payload/ledger_entry/form"],
+        ),
+    ];
+    for (name, payload, want) in table {
+        let e = sign_event(
+            &src.signer,
+            &src.name,
+            "usb.taken_out",
+            1,
+            "info_manager",
+            payload,
+        );
+        let res = app.post_event(&e).await;
+        assert_eq!(res.status, 422, "{name}: {}", res.text());
+        let p = problem(&res);
+        assert_eq!(p["code"], "invalid_payload", "{name}: {p}");
+        let mut got = pointers(&p);
+        got.sort();
+        let mut want: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
+        want.sort();
+        assert_eq!(got, want, "{name}: {p}");
+        assert_eq!(app.size().await, size, "{name} changed the ledger");
+    }
+    // The untouched example is accepted, so the refusals above were the faults'.
+    let ok = sign_event(
+        &src.signer,
+        &src.name,
+        "usb.taken_out",
+        1,
+        "info_manager",
+        example.as_object().unwrap().clone(),
+    );
+    assert_eq!(app.post_event(&ok).await.status, 201);
+    assert_eq!(app.export_verified().await, size + 1);
+}
