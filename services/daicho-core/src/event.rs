@@ -347,13 +347,16 @@ impl SignedEvent {
         Digest::of(&self.canonical_bytes())
     }
 
-    /// Strict RFC 8032 verification against `key`.
+    /// Verifies the signature against `key` by the rule of FORMAT.md §5.3
+    /// ([`PublicKey::verify`]).
     pub fn verify_signature(&self, key: &PublicKey) -> Result<(), BadSignature> {
-        key.0
-            .verify_strict(&self.body.signing_message(), &self.signature.0)
-            .map_err(|_| BadSignature {
+        if key.verify(&self.body.signing_message(), &self.signature.0) {
+            Ok(())
+        } else {
+            Err(BadSignature {
                 key_id: self.body.key_id.clone(),
             })
+        }
     }
 }
 

@@ -40,7 +40,7 @@ use rayon::prelude::*;
 
 use crate::event_bytes::{self, Message};
 use crate::report::{Class, Finding, Report};
-use crate::signature::{self, Mode, SignatureCheck, SignatureVerifier};
+use crate::signature::{Mode, SignatureCheck, SignatureVerifier};
 
 /// A checkpoint the auditor kept from an earlier look at the ledger; the
 /// bundle must extend it.
@@ -169,7 +169,6 @@ struct Job {
     seq: u64,
     line: u64,
     key: VerifyingKey,
-    key_torsion_free: bool,
 }
 
 impl Chunk {
@@ -231,7 +230,6 @@ impl Chunk {
                 let e = self.entry(job.index);
                 SignatureCheck {
                     key: &job.key,
-                    key_torsion_free: job.key_torsion_free,
                     message: e.message.bytes(self.line(job.index)),
                     signature: e.line.event.signature.0,
                 }
@@ -331,7 +329,6 @@ struct State {
     genesis_failed: bool,
     tree: Tree,
     event_ids: HashMap<u128, u64>,
-    torsion_free: HashMap<[u8; 32], bool>,
     checkpoints: Vec<(u64, String)>,
     checkpoint_lines: HashSet<String>,
     checkpoint_lines_read: u64,
@@ -353,7 +350,6 @@ impl State {
             genesis_failed: false,
             tree: Tree::new(),
             event_ids: HashMap::new(),
-            torsion_free: HashMap::new(),
             checkpoints: Vec::new(),
             checkpoint_lines: HashSet::new(),
             checkpoint_lines_read: 0,
@@ -421,13 +417,12 @@ impl State {
                     }
                 }
                 Parsed::Entry(e) => {
-                    if let Some((key, key_torsion_free)) = self.entry(line, e) {
+                    if let Some(key) = self.entry(line, e) {
                         chunk.jobs.push(Job {
                             index: i,
                             seq: e.line.entry.seq,
                             line,
                             key,
-                            key_torsion_free,
                         });
                     }
                 }
@@ -476,7 +471,7 @@ impl State {
     /// Checks one entry line in the order of the bundle. Returns the key
     /// its signature must be checked against in the parallel phase, if
     /// that is still to do.
-    fn entry(&mut self, line: u64, p: &ParsedEntry) -> Option<(VerifyingKey, bool)> {
+    fn entry(&mut self, line: u64, p: &ParsedEntry) -> Option<VerifyingKey> {
         let entry = &p.line.entry;
         let event = &p.line.event;
         let seq = entry.seq;
@@ -617,7 +612,7 @@ impl State {
         position: u64,
         entry: &Entry,
         event: &daicho_core::event::SignedEvent,
-    ) -> Option<(VerifyingKey, bool)> {
+    ) -> Option<VerifyingKey> {
         let seq = entry.seq;
         if position == 0 {
             match Registry::from_genesis(event, Some(&self.trusted)) {
@@ -682,11 +677,7 @@ impl State {
             }
             return None;
         }
-        let torsion_free = *self
-            .torsion_free
-            .entry(key.0.to_bytes())
-            .or_insert_with(|| signature::key_is_torsion_free(&key.0));
-        Some((key.0, torsion_free))
+        Some(key.0)
     }
 
     /// The checks that need the whole bundle: the last line, the header and
