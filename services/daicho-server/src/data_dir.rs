@@ -2,7 +2,8 @@
 //! default) the SQLite database live, and its creation by `daicho init`.
 //!
 //! ```text
-//! DIR/daicho.db            the SQLite database (unless --database-url)
+//! DIR                      the directory itself (0700 when init creates it)
+//! DIR/daicho.db            the SQLite database, unless --database-url (0600)
 //! DIR/keys/ledger.key      the ledger's checkpoint key (0600)
 //! DIR/keys/ledger.vkey     its C2SP verifier key, for auditors
 //! DIR/keys/admin.key       the first administrator key (0600)
@@ -11,7 +12,7 @@
 //! ```
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -112,8 +113,11 @@ pub async fn initialise(
     let ledger = keyfile::generate(origin).context("the origin is not a valid key name")?;
     let admin = keyfile::generate("admin")?;
 
+    // The database holds personal data and token hashes: only the
+    // service's user may read the directory.
     fs::DirBuilder::new()
         .recursive(true)
+        .mode(0o700)
         .create(dir.root())
         .with_context(|| format!("creating {}", dir.root().display()))?;
     fs::DirBuilder::new()
@@ -122,6 +126,18 @@ pub async fn initialise(
         .create(dir.keys_dir())
         .with_context(|| format!("creating {}", dir.keys_dir().display()))?;
 
+    if database_url.is_none() {
+        // Created empty with mode 0600 before SQLite opens it, so that the
+        // database is never readable by others, not even for a moment, and
+        // SQLite gives its -wal and -shm files the same mode. (The
+        // directory may have existed with a wider mode.)
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dir.sqlite_path())
+            .with_context(|| format!("creating {}", dir.sqlite_path().display()))?;
+    }
     let url = dir.database_url(database_url);
     let store = Store::open(&url)
         .await

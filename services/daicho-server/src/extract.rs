@@ -2,8 +2,9 @@
 //! that a client sees one error format whatever layer refused its request.
 
 use axum::body::Bytes;
+use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -50,8 +51,10 @@ fn bytes_rejection(r: BytesRejection) -> ApiError {
     }
 }
 
-/// `axum::extract::Query` with our error body; unknown parameters are
-/// refused when `T` denies unknown fields.
+/// `axum::extract::Query` with our error body, whose pointer names the
+/// parameter at fault; unknown parameters are refused when `T` denies
+/// unknown fields (every query type of the API does, and [`NoQuery`] is
+/// the one for endpoints that take none).
 #[derive(Debug)]
 pub struct Query<T>(pub T);
 
@@ -63,12 +66,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|e: QueryRejection| {
-                ApiError::new(ErrorCode::InvalidParameter).detail(e.body_text())
+                let text = e.body_text();
+                // axum renders serde's error after this prefix, with the
+                // parameter's name first when serde knows it.
+                let message = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                parameter_error(parameter_named(message).unwrap_or(""), message)
             })
     }
 }
 
-/// `axum::extract::Path` with our error body.
+/// The query of an endpoint that takes no parameters: any is refused.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+/// `axum::extract::Path` with our error body, whose pointer names the
+/// path parameter.
 #[derive(Debug)]
 pub struct Path<T>(pub T);
 
@@ -76,11 +91,98 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Path(p.0))
-            .map_err(|e: PathRejection| {
-                ApiError::new(ErrorCode::InvalidParameter).detail(e.body_text())
-            })
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(Path(p.0)),
+            Err(e) => {
+                let name = match &e {
+                    PathRejection::FailedToDeserializePathParams(f) => match f.kind() {
+                        ErrorKind::ParseErrorAtKey { key, .. }
+                        | ErrorKind::DeserializeError { key, .. }
+                        | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                // Every route of the API has at most one path parameter, so
+                // its name is the pointer when axum does not say.
+                let name = match name {
+                    Some(n) => n,
+                    None => RawPathParams::from_request_parts(parts, state)
+                        .await
+                        .ok()
+                        .and_then(|raw| raw.iter().next().map(|(k, _)| k.to_owned()))
+                        .unwrap_or_default(),
+                };
+                let text = e.body_text();
+                let message = text.strip_prefix("Invalid URL: ").unwrap_or(&text);
+                Err(parameter_error(&name, message))
+            }
+        }
+    }
+}
+
+fn parameter_error(name: &str, message: &str) -> ApiError {
+    let detail = if name.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{name}: {message}")
+    };
+    ApiError::new(ErrorCode::InvalidParameter)
+        .detail(detail)
+        .at(name, message)
+}
+
+/// The parameter a serde error about a query string is about: the path
+/// `serde_path_to_error` puts first (`seq: invalid digit found in string`),
+/// or the field an unknown or missing field error quotes.
+fn parameter_named(message: &str) -> Option<&str> {
+    for lead in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            return rest.split('`').next();
+        }
+    }
+    let (head, _) = message.split_once(": ")?;
+    let is_name = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    is_name.then_some(head)
+}
+
+/// A sequence number or tree size taken from a query or a path: at most
+/// `i64::MAX`, the largest the stores hold, so that a larger number is a
+/// bad parameter at the door instead of a store failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position(pub u64);
+
+impl<'de> serde::Deserialize<'de> for Position {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        if i64::try_from(n).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "{n} is beyond the largest position, {}",
+                i64::MAX
+            )));
+        }
+        Ok(Position(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parameter_named;
+
+    #[test]
+    fn the_parameter_is_named_from_serdes_message() {
+        assert_eq!(
+            parameter_named("seq: invalid digit found in string"),
+            Some("seq")
+        );
+        assert_eq!(
+            parameter_named("unknown field `bogus`, expected `seq` or `size`"),
+            Some("bogus")
+        );
+        assert_eq!(parameter_named("missing field `from`"), Some("from"));
+        assert_eq!(parameter_named("something else"), None);
     }
 }

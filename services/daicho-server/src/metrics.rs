@@ -35,7 +35,8 @@ pub struct LedgerGauges {
 }
 
 impl Metrics {
-    /// Records one successful append request of `events` new or retried events.
+    /// Records one successful append request that appended `events` new
+    /// entries (idempotent retries are not counted).
     pub fn record_append(&self, events: u64, latency: Duration) {
         self.appended_events.fetch_add(events, Ordering::Relaxed);
         self.append_requests_ok.fetch_add(1, Ordering::Relaxed);
@@ -66,7 +67,7 @@ impl Metrics {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let _ = writeln!(
             out,
-            "# HELP daicho_appended_events_total Events accepted by POST /v1/events and /v1/events/batch.\n\
+            "# HELP daicho_appended_events_total Events appended by POST /v1/events and /v1/events/batch, retries not counted.\n\
              # TYPE daicho_appended_events_total counter\n\
              daicho_appended_events_total {}",
             load(&self.appended_events)

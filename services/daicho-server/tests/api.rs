@@ -46,6 +46,10 @@ on_both_backends!(
     catalogue_endpoints,
     ops_endpoints,
     restart_keeps_the_ledger,
+    retry_after_revocation_returns_the_original_receipt,
+    retry_after_the_window_returns_the_original_receipt,
+    metrics_do_not_count_retries,
+    parameter_refusals_name_the_parameter,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

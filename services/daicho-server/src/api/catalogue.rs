@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::app::{AppState, Authorized, ReadCatalogue};
-use crate::extract::Path;
+use crate::extract::{NoQuery, Path, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 
 fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json<Value>> {
@@ -27,6 +27,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json<Value>> {
 pub async fn list_articles(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<Value>> {
     let c = &state.catalogue;
     to_json(&json!({
@@ -50,6 +51,7 @@ pub async fn list_articles(
 pub async fn get_article(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
     Path(n): Path<u32>,
 ) -> ApiResult<Json<Value>> {
     let a = state
@@ -71,6 +73,7 @@ pub async fn get_article(
 pub async fn list_forms(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<Value>> {
     to_json(&json!({ "forms": state.catalogue.forms() }))
 }
@@ -87,6 +90,7 @@ pub async fn list_forms(
 pub async fn list_roles(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<Value>> {
     to_json(&json!({ "roles": state.catalogue.roles() }))
 }
@@ -103,6 +107,7 @@ pub async fn list_roles(
 pub async fn list_event_types(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<Value>> {
     to_json(&json!({ "event_types": state.catalogue.event_types() }))
 }
@@ -122,6 +127,7 @@ pub async fn list_event_types(
 pub async fn get_event_type(
     _auth: Authorized<ReadCatalogue>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let d = state

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::api::schemas::{BatchReceipts, EntryPage, EntryView, PageQuery};
 use crate::app::{AppState, Authorized, ReadEvents};
-use crate::extract::{JsonBytes, Path, Query};
+use crate::extract::{JsonBytes, NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::sequencer::AppendError;
 
@@ -150,25 +150,61 @@ fn append_error(e: AppendError) -> ApiError {
     }
 }
 
+/// Whether a refused event is a retry of one already in the ledger.
+///
+/// A refusal on grounds that can change after an event was appended (the
+/// catalogue, the `occurred_at` window, a revoked key) must not hide the
+/// original receipt from a submitter retrying the exact bytes, so before
+/// refusing, the event id is looked up: the same bytes under that id are a
+/// retry (the sequencer answers it with the original receipt), other bytes
+/// are a conflict. Only the refusal path pays for the lookup.
+async fn already_appended(state: &AppState, event: &SignedEvent) -> ApiResult<bool> {
+    let stored = state
+        .store
+        .entry_by_event_id(&event.body.event_id)
+        .await
+        .map_err(|e| ApiError::internal("looking up a refused event's id", &e))?;
+    match stored {
+        None => Ok(false),
+        Some(s) if s.entry.event_hash == event.hash() => Ok(true),
+        Some(_) => Err(append_error(AppendError::Conflict(
+            event.body.event_id.clone(),
+        ))),
+    }
+}
+
 /// Parses, checks and verifies events in the handler, so that the sequencer
 /// (one writer) only sequences; the signature checks of concurrent requests
-/// run in parallel on the runtime's threads.
-fn admit(
+/// run in parallel on the runtime's threads. Returns the events with, for
+/// each, whether it is a retry of an appended event that the checks
+/// refused (see [`already_appended`]).
+async fn admit(
     state: &AppState,
     events: Vec<SignedEvent>,
     prefixes: bool,
-) -> ApiResult<Vec<SignedEvent>> {
+) -> ApiResult<(Vec<SignedEvent>, Vec<bool>)> {
     let now = OffsetDateTime::now_utc();
+    let mut retries = Vec::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
-        check_content(state, e, now).map_err(|err| {
+        let under = |err: ApiError| {
             if prefixes {
                 err.under(&format!("/events/{i}"))
             } else {
                 err
             }
-        })?;
+        };
+        let retry = match check_content(state, e, now) {
+            Ok(()) => false,
+            Err(err) => {
+                if !already_appended(state, e).await.map_err(under)? {
+                    return Err(under(err));
+                }
+                true
+            }
+        };
+        retries.push(retry);
     }
-    Ok(events)
+    Ok((events, retries))
 }
 
 fn status_for(new: bool) -> StatusCode {
@@ -203,14 +239,16 @@ fn status_for(new: bool) -> StatusCode {
 )]
 pub async fn append_event(
     State(state): State<AppState>,
+    query: Result<Query<NoQuery>, ApiError>,
     body: Result<JsonBytes, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let result = async {
+        query?;
         let JsonBytes(bytes) = body?;
         let event = envelope(parse_json(&bytes)?)?;
-        let events = admit(&state, vec![event], false)?;
-        append(&state, events).await
+        let (events, retries) = admit(&state, vec![event], false).await?;
+        append(&state, events, retries).await
     }
     .await;
     finish(&state, started, result, |mut receipts, new| {
@@ -239,10 +277,12 @@ pub async fn append_event(
 )]
 pub async fn append_batch(
     State(state): State<AppState>,
+    query: Result<Query<NoQuery>, ApiError>,
     body: Result<JsonBytes, ApiError>,
 ) -> Response {
     let started = Instant::now();
     let result = async {
+        query?;
         let JsonBytes(bytes) = body?;
         let value = parse_json(&bytes)?;
         let Value::Object(mut map) = value else {
@@ -274,8 +314,8 @@ pub async fn append_batch(
         for (i, item) in items.into_iter().enumerate() {
             events.push(envelope(item).map_err(|e| e.under(&format!("/events/{i}")))?);
         }
-        let events = admit(&state, events, true)?;
-        append(&state, events).await
+        let (events, retries) = admit(&state, events, true).await?;
+        append(&state, events, retries).await
     }
     .await;
     finish(&state, started, result, |receipts, new| {
@@ -286,37 +326,46 @@ pub async fn append_batch(
 /// Verifies signatures against the current registry (on the blocking pool,
 /// so that concurrent requests verify in parallel) and hands the events to
 /// the sequencer with the key each was verified with, so that it does not
-/// verify them again unless the registry changed in between. Returns the
-/// receipts and whether anything new was appended.
+/// verify them again unless the registry changed in between. Events in
+/// `retries` are not verified: they are in the ledger already, and the
+/// sequencer answers them with their original receipt. Returns the
+/// receipts and how many entries were appended.
 async fn append(
     state: &AppState,
     events: Vec<SignedEvent>,
-) -> ApiResult<(Vec<daicho_core::receipt::Receipt>, bool)> {
+    retries: Vec<bool>,
+) -> ApiResult<(Vec<daicho_core::receipt::Receipt>, u64)> {
     let snapshot = state.sequencer.snapshot();
     let size_before = snapshot.size;
     let registry = snapshot.registry.clone();
     let in_batch = events.len() > 1;
     let verify = move || {
-        let mut keys = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            match registry.verify(e) {
-                Ok(rec) => keys.push(Some(rec.public_key)),
-                // The snapshot may predate the key's registration (earlier
-                // in this batch, or by another process on the same
-                // database): the sequencer decides under the writer lock,
-                // against the registry as of the head. The other refusals
-                // are final, because a key is never registered twice and
-                // never changes scope or holder.
-                Err(RegistryError::UnknownKey(_)) => keys.push(None),
-                Err(r) => return Err((i, r)),
-            }
-        }
-        Ok((events, keys))
+        let outcomes: Vec<_> = events
+            .iter()
+            .zip(&retries)
+            .map(|(e, retry)| {
+                if *retry {
+                    return Ok(None);
+                }
+                match registry.verify(e) {
+                    Ok(rec) => Ok(Some(rec.public_key)),
+                    // The snapshot may predate the key's registration
+                    // (earlier in this batch, or by another process on the
+                    // same database): the sequencer decides under the
+                    // writer lock, against the registry as of the head. The
+                    // other refusals are final, because a key is never
+                    // registered twice and never changes scope or holder.
+                    Err(RegistryError::UnknownKey(_)) => Ok(None),
+                    Err(r) => Err(r),
+                }
+            })
+            .collect();
+        (events, outcomes)
     };
     // One verification (~40 µs) runs in place: handing it to another
     // thread costs more than it saves. A batch goes to the blocking pool so
     // that it does not hold up the other requests of this worker.
-    let verified = if in_batch {
+    let (events, outcomes) = if in_batch {
         tokio::task::spawn_blocking(verify)
             .await
             .map_err(|e| ApiError::internal("verifying signatures", &e))?
@@ -330,7 +379,21 @@ async fn append(
             err
         }
     };
-    let (events, keys) = verified.map_err(|(i, r)| under(registry_error(&r), i))?;
+    let mut keys = Vec::with_capacity(events.len());
+    for (i, (event, outcome)) in events.iter().zip(outcomes).enumerate() {
+        match outcome {
+            Ok(key) => keys.push(key),
+            Err(r) => {
+                if !already_appended(state, event)
+                    .await
+                    .map_err(|e| under(e, i))?
+                {
+                    return Err(under(registry_error(&r), i));
+                }
+                keys.push(None);
+            }
+        }
+    }
     let key_ids: Vec<_> = events.iter().map(|e| e.body.key_id.clone()).collect();
     let receipts = state
         .sequencer
@@ -346,22 +409,28 @@ async fn append(
             };
             under(append_error(e), index)
         })?;
-    let new = receipts.iter().any(|r| r.entry.seq >= size_before);
-    Ok((receipts, new))
+    // Retries answer with entries older than the snapshot; an event sent
+    // twice in one batch answers twice with the same entry.
+    let mut fresh: Vec<u64> = receipts
+        .iter()
+        .map(|r| r.entry.seq)
+        .filter(|seq| *seq >= size_before)
+        .collect();
+    fresh.sort_unstable();
+    fresh.dedup();
+    Ok((receipts, fresh.len() as u64))
 }
 
 fn finish(
     state: &AppState,
     started: Instant,
-    result: ApiResult<(Vec<daicho_core::receipt::Receipt>, bool)>,
+    result: ApiResult<(Vec<daicho_core::receipt::Receipt>, u64)>,
     ok: impl FnOnce(Vec<daicho_core::receipt::Receipt>, bool) -> Response,
 ) -> Response {
     match result {
-        Ok((receipts, new)) => {
-            state
-                .metrics
-                .record_append(receipts.len() as u64, started.elapsed());
-            ok(receipts, new)
+        Ok((receipts, appended)) => {
+            state.metrics.record_append(appended, started.elapsed());
+            ok(receipts, appended > 0)
         }
         Err(e) => {
             state.metrics.record_refusal(started.elapsed());
@@ -389,14 +458,20 @@ pub async fn list_events(
 ) -> ApiResult<Json<EntryPage>> {
     let limit = q.limit.unwrap_or(100).clamp(1, state.limits.max_page);
     let from = match q.after {
-        Some(a) => a.saturating_add(1),
+        Some(Position(a)) => a + 1,
         None => 0,
     };
-    let rows = state
-        .store
-        .entries(from, u32::try_from(limit).unwrap_or(u32::MAX))
-        .await
-        .map_err(|e| ApiError::internal("reading entries", &e))?;
+    // After the largest position there is nothing, and the store could not
+    // even take the number.
+    let rows = if i64::try_from(from).is_err() {
+        Vec::new()
+    } else {
+        state
+            .store
+            .entries(from, u32::try_from(limit).unwrap_or(u32::MAX))
+            .await
+            .map_err(|e| ApiError::internal("reading entries", &e))?
+    };
     // A full page has a next one, which may turn out empty: asking the
     // database is the only way to know, and with several processes on one
     // database this process's view of the size may be behind.
@@ -426,7 +501,8 @@ pub async fn list_events(
 pub async fn get_event(
     _auth: Authorized<ReadEvents>,
     State(state): State<AppState>,
-    Path(seq): Path<u64>,
+    Path(Position(seq)): Path<Position>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<EntryView>> {
     let entry = state
         .store
@@ -454,6 +530,7 @@ pub async fn get_event_by_id(
     _auth: Authorized<ReadEvents>,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Json<EntryView>> {
     let id = EventId::parse(&id).map_err(|m| {
         ApiError::new(ErrorCode::InvalidParameter)

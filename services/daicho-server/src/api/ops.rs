@@ -9,6 +9,7 @@ use axum::Json;
 
 use crate::api::schemas::Readiness;
 use crate::app::AppState;
+use crate::extract::{NoQuery, Query};
 use crate::metrics::LedgerGauges;
 
 /// The process is alive.
@@ -16,7 +17,7 @@ use crate::metrics::LedgerGauges;
     get, path = "/healthz", tag = "operations", operation_id = "healthz",
     responses((status = 200, description = "Alive", body = String, content_type = "text/plain"))
 )]
-pub async fn healthz() -> &'static str {
+pub async fn healthz(_query: Query<NoQuery>) -> &'static str {
     "ok\n"
 }
 
@@ -28,7 +29,7 @@ pub async fn healthz() -> &'static str {
         (status = 503, description = "Not ready", body = Readiness),
     )
 )]
-pub async fn readyz(State(state): State<AppState>) -> Response {
+pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Response {
     let db = state.store.size().await;
     let ok = state.is_ready() && db.is_ok();
     if let Err(e) = &db {
@@ -52,7 +53,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     get, path = "/metrics", tag = "operations", operation_id = "metrics",
     responses((status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"))
 )]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<AppState>, _query: Query<NoQuery>) -> Response {
     let snapshot = state.sequencer.snapshot();
     let age = snapshot.checkpoint_signed_at.elapsed().as_secs_f64();
     let text = state.metrics.render(LedgerGauges {

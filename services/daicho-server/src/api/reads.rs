@@ -15,7 +15,7 @@ use crate::app::{
     AppState, Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
 };
 use crate::bundle::bundle_stream;
-use crate::extract::{Path, Query};
+use crate::extract::{NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 
 fn note(text: String) -> Response {
@@ -34,6 +34,7 @@ fn note(text: String) -> Response {
 pub async fn latest_checkpoint(
     _auth: Authorized<ReadLatestCheckpoint>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
     Ok(note(state.sequencer.snapshot().checkpoint.clone()))
 }
@@ -54,7 +55,8 @@ pub async fn latest_checkpoint(
 pub async fn checkpoint_at(
     _auth: Authorized<ReadCheckpoints>,
     State(state): State<AppState>,
-    Path(size): Path<u64>,
+    Path(Position(size)): Path<Position>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
     let found = state
         .store
@@ -90,18 +92,19 @@ pub async fn inclusion_proof(
     Query(q): Query<InclusionQuery>,
 ) -> ApiResult<Json<InclusionProof>> {
     let snapshot = state.sequencer.snapshot();
-    let size = q.size.unwrap_or(snapshot.size);
+    let seq = q.seq.0;
+    let size = q.size.map_or(snapshot.size, |s| s.0);
     if size > snapshot.size {
         return Err(bad_param(
             "size",
             format!("the ledger has {} entries", snapshot.size),
         ));
     }
-    if q.seq >= size {
+    if seq >= size {
         return Err(bad_param("seq", format!("must be below size {size}")));
     }
     let (leaf, hashes) = snapshot
-        .inclusion_proof(q.seq, size)
+        .inclusion_proof(seq, size)
         .map_err(|e| bad_param("seq", e.to_string()))?;
     let checkpoint = state
         .store
@@ -109,7 +112,7 @@ pub async fn inclusion_proof(
         .await
         .map_err(|e| ApiError::internal("reading a checkpoint", &e))?;
     Ok(Json(InclusionProof {
-        seq: q.seq,
+        seq,
         size,
         leaf_hash: leaf.to_base64(),
         hashes: hashes.iter().map(|h| h.to_base64()).collect(),
@@ -135,21 +138,22 @@ pub async fn consistency_proof(
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyProof>> {
     let snapshot = state.sequencer.snapshot();
-    let to = q.to.unwrap_or(snapshot.size);
+    let from = q.from.0;
+    let to = q.to.map_or(snapshot.size, |t| t.0);
     if to > snapshot.size {
         return Err(bad_param(
             "to",
             format!("the ledger has {} entries", snapshot.size),
         ));
     }
-    if q.from == 0 || q.from > to {
+    if from == 0 || from > to {
         return Err(bad_param("from", format!("must be between 1 and {to}")));
     }
     let hashes = snapshot
-        .consistency_proof(q.from, to)
+        .consistency_proof(from, to)
         .map_err(|e| bad_param("from", e.to_string()))?;
     Ok(Json(ConsistencyProof {
-        from: q.from,
+        from,
         to,
         hashes: hashes.iter().map(|h| h.to_base64()).collect(),
     }))
@@ -174,7 +178,7 @@ pub async fn list_keys(
 ) -> ApiResult<Json<KeysView>> {
     let snapshot = state.sequencer.snapshot();
     let head = snapshot.size.saturating_sub(1);
-    let (as_of, registry) = match q.as_of {
+    let (as_of, registry) = match q.as_of.map(|a| a.0) {
         None => (head, (*snapshot.registry).clone()),
         Some(a) if a > head => {
             return Err(bad_param("as_of", format!("the last entry is {head}")));
@@ -212,6 +216,7 @@ async fn registry_as_of(state: &AppState, as_of: u64) -> ApiResult<Registry> {
 pub async fn export_bundle(
     _auth: Authorized<Export>,
     State(state): State<AppState>,
+    _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
     let ledger_key = state.sequencer.snapshot().registry.ledger_key().clone();
     // The latest stored checkpoint, not this process's view: with several

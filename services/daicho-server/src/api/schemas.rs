@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::extract::Position;
+
 /// A ledger entry as the core hashes it (FORMAT.md §6).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
@@ -145,7 +147,8 @@ pub struct EntryPage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Return entries with `seq > after` (omit for the first page).
-    pub after: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub after: Option<Position>,
     /// At most this many entries (default 100, at most the configured maximum).
     pub limit: Option<u64>,
 }
@@ -156,9 +159,11 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The entry.
-    pub seq: u64,
+    #[param(value_type = u64)]
+    pub seq: Position,
     /// The tree size to prove against (default: the latest checkpoint's).
-    pub size: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub size: Option<Position>,
 }
 
 /// An RFC 9162 inclusion proof.
@@ -183,9 +188,11 @@ pub struct InclusionProof {
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size.
-    pub from: u64,
+    #[param(value_type = u64)]
+    pub from: Position,
     /// The newer tree size (default: the latest checkpoint's).
-    pub to: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub to: Option<Position>,
 }
 
 /// An RFC 9162 consistency proof.
@@ -205,7 +212,8 @@ pub struct ConsistencyProof {
 #[into_params(parameter_in = Query)]
 pub struct KeysQuery {
     /// The registry as it was after the entry with this seq (default: now).
-    pub as_of: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    pub as_of: Option<Position>,
 }
 
 /// A key as the registry knows it.

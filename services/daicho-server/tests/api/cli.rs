@@ -137,6 +137,9 @@ async fn cli_init_serve_keygen_register_sign_post_export() {
     };
     assert_eq!(mode(&data.join("keys/ledger.key")), 0o600);
     assert_eq!(mode(&data.join("keys/admin.key")), 0o600);
+    // The database holds personal data and token hashes.
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("daicho.db")), 0o600);
 
     let server = Served::start(&data, None);
     let key = tmp.path().join("payroll.key");
@@ -170,6 +173,61 @@ async fn cli_init_serve_keygen_register_sign_post_export() {
     assert_eq!(res.status, 201, "{}", res.text());
     let receipt: Receipt = serde_json::from_slice(&res.body).unwrap();
     receipt.verify(&ledger_key, Some(&event)).unwrap();
+    for f in ["daicho.db-wal", "daicho.db-shm"] {
+        let p = data.join(f);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{f}");
+        }
+    }
+
+    // `key revoke`: the key signs nothing new, and a retry of what it
+    // signed before still gets the original receipt.
+    daicho(&[
+        "key",
+        "revoke",
+        "--url",
+        &server.url,
+        "--admin-key",
+        data.join("keys/admin.key").to_str().unwrap(),
+        "--key-id",
+        &event.body.key_id.to_string(),
+        "--reason",
+        "laptop lost",
+    ]);
+    let envelope = json!({
+        "type": s.event_type,
+        "occurred_at": now_rfc3339(),
+        "actor": {"id": "staff-0001", "role": s.role},
+        "payload": s.payload,
+    });
+    let res = client
+        .post_json("/v1/events", sign_with_cli(&key, "payroll", &envelope))
+        .await
+        .unwrap();
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(res.json()["code"], "key_revoked");
+    let res = client
+        .post_json("/v1/events", event.canonical_bytes())
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200, "{}", res.text());
+    let again: Receipt = serde_json::from_slice(&res.body).unwrap();
+    assert_eq!(again.entry, receipt.entry);
+    // Revoking it twice is refused, with a non-zero exit.
+    let out = Command::new(BIN)
+        .args([
+            "key",
+            "revoke",
+            "--url",
+            &server.url,
+            "--admin-key",
+            data.join("keys/admin.key").to_str().unwrap(),
+            "--key-id",
+            &event.body.key_id.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 
     // A private key readable by others is refused with a clear message.
     std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
@@ -212,8 +270,40 @@ async fn cli_init_serve_keygen_register_sign_post_export() {
     ]);
     let a = std::fs::read(&via_http).unwrap();
     let b = std::fs::read(&via_dir).unwrap();
-    assert_eq!(verify_bundle(&a, &ledger_key), 3);
+    assert_eq!(verify_bundle(&a, &ledger_key), 4);
     assert_eq!(a, b, "both export paths write the same bundle");
+
+    // `serve` refuses a ledger key that the group or others can read.
+    let ledger_file = data.join("keys/ledger.key");
+    for loose in [0o640, 0o604] {
+        std::fs::set_permissions(
+            &ledger_file,
+            std::os::unix::fs::PermissionsExt::from_mode(loose),
+        )
+        .unwrap();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data-dir", d, "--listen", "127.0.0.1:0"])
+            .env_remove("DAICHO_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("serve started with a ledger key of mode {loose:o}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(!status.success());
+        assert!(stderr.contains("chmod 600"), "{stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -792,3 +792,183 @@ pub async fn invalid_payload_table(backend: Backend) {
     assert_eq!(app.post_event(&ok).await.status, 201);
     assert_eq!(app.export_verified().await, size + 1);
 }
+
+/// Issue 3 point 2: the same event id with the same bytes answers with the
+/// original receipt even when the event would be refused today (its key
+/// revoked since); other bytes under that id are a conflict, not a
+/// signature refusal.
+pub async fn retry_after_revocation_returns_the_original_receipt(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&[]).await;
+    let event = src.sample_event();
+    let first = app.post_event(&event).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    app.revoke(&src).await;
+    let size = app.size().await;
+
+    let again = app.post_event(&event).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    let a: Receipt = serde_json::from_slice(&first.body).unwrap();
+    let b: Receipt = serde_json::from_slice(&again.body).unwrap();
+    assert_eq!(a.entry.seq, b.entry.seq);
+    assert_eq!(a.entry_hash, b.entry_hash);
+    b.verify(&app.ledger_key, Some(&event)).unwrap();
+
+    // In a batch too, beside another retry.
+    let body = json!({ "events": [event, event] });
+    let res = app
+        .post_raw("/v1/events/batch", serde_json::to_vec(&body).unwrap())
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let receipts: Vec<Receipt> = serde_json::from_value(res.json()["receipts"].clone()).unwrap();
+    assert!(receipts.iter().all(|r| r.entry_hash == a.entry_hash));
+
+    // The same id with other content: a conflict, not `key_revoked`.
+    let mut other = event.body.clone();
+    other.payload.insert("zz_other".into(), json!(1));
+    let other = other.sign(&src.signer);
+    let res = app.post_event(&other).await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert_eq!(problem(&res)["code"], "event_id_conflict");
+
+    // A new event under the revoked key is still refused.
+    let res = app.post_event(&src.sample_event()).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(problem(&res)["code"], "key_revoked");
+
+    assert_eq!(app.size().await, size);
+    assert_eq!(app.export_verified().await, size);
+    app.stop().await;
+}
+
+/// A retry of an event whose `occurred_at` has left the window since it
+/// was appended still gets its original receipt.
+pub async fn retry_after_the_window_returns_the_original_receipt(backend: Backend) {
+    let app = spawn_app_with(backend, |c| c.max_past_secs = 2).await;
+    let src = app.register_source(&[]).await;
+    let event = src.sample_event();
+    let first = app.post_event(&event).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let size = app.size().await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    // A new event that old is refused...
+    let mut old = src.sample_event().body;
+    old.occurred_at = event.body.occurred_at.clone();
+    let res = app.post_event(&old.sign(&src.signer)).await;
+    assert_eq!(problem(&res)["code"], "occurred_at_out_of_window");
+    // ...but the appended one is a retry.
+    let again = app.post_event(&event).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    let a: Receipt = serde_json::from_slice(&first.body).unwrap();
+    let b: Receipt = serde_json::from_slice(&again.body).unwrap();
+    assert_eq!((a.entry.seq, a.entry_hash), (b.entry.seq, b.entry_hash));
+    assert_eq!(app.size().await, size);
+    app.stop().await;
+}
+
+fn appended_total(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("daicho_appended_events_total "))
+        .expect("the series is rendered")
+        .parse()
+        .unwrap()
+}
+
+/// `daicho_appended_events_total` counts entries, not answers: retries
+/// (single, in a batch, or twice in one batch) add nothing.
+pub async fn metrics_do_not_count_retries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&[]).await;
+    let event = src.sample_event();
+    assert_eq!(app.post_event(&event).await.status, 201);
+    let metrics = || async { app.client.get("/metrics", None).await.unwrap().text() };
+    let before = appended_total(&metrics().await);
+    assert_eq!(before, 2, "the registration and the event");
+    assert_eq!(app.post_event(&event).await.status, 200);
+    assert_eq!(appended_total(&metrics().await), before);
+
+    let fresh = src.sample_event();
+    let body = json!({ "events": [event, fresh, fresh] });
+    let res = app
+        .post_raw("/v1/events/batch", serde_json::to_vec(&body).unwrap())
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(appended_total(&metrics().await), before + 1);
+    assert_eq!(app.size().await, 4);
+    app.stop().await;
+}
+
+/// Query and path refusals name the parameter; numbers no entry can have
+/// are refused at the door, never a 500; every endpoint refuses unknown
+/// query parameters.
+pub async fn parameter_refusals_name_the_parameter(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&[]).await;
+    assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
+    let id = new_event_id();
+    let beyond = "9223372036854775808"; // i64::MAX + 1
+    let huge = "18446744073709551616"; // u64::MAX + 1
+    let cases: Vec<(String, &str)> = vec![
+        ("/v1/proofs/inclusion?seq=abc".into(), "seq"),
+        ("/v1/proofs/inclusion?seq=0&bogus=1".into(), "bogus"),
+        ("/v1/proofs/inclusion".into(), "seq"),
+        (format!("/v1/proofs/inclusion?seq={beyond}"), "seq"),
+        (format!("/v1/proofs/inclusion?seq=0&size={huge}"), "size"),
+        (format!("/v1/proofs/consistency?from=1&to={beyond}"), "to"),
+        ("/v1/proofs/consistency?from=-1".into(), "from"),
+        (format!("/v1/keys?as_of={beyond}"), "as_of"),
+        ("/v1/keys?x=1".into(), "x"),
+        ("/v1/events/abc".into(), "seq"),
+        (format!("/v1/events/{beyond}"), "seq"),
+        (format!("/v1/events/{huge}"), "seq"),
+        (format!("/v1/events?after={beyond}"), "after"),
+        ("/v1/events?limit=x".into(), "limit"),
+        ("/v1/events?page=2".into(), "page"),
+        ("/v1/events/0?x=1".into(), "x"),
+        (format!("/v1/events/by-id/{id}?x=1"), "x"),
+        ("/v1/checkpoint?foo=1".into(), "foo"),
+        (format!("/v1/checkpoints/{beyond}"), "size"),
+        ("/v1/checkpoints/abc".into(), "size"),
+        ("/v1/checkpoints/1?x=1".into(), "x"),
+        ("/v1/export?x=1".into(), "x"),
+        ("/v1/articles?x=1".into(), "x"),
+        ("/v1/articles/abc".into(), "n"),
+        ("/v1/articles/1?x=1".into(), "x"),
+        ("/v1/forms?x=1".into(), "x"),
+        ("/v1/roles?x=1".into(), "x"),
+        ("/v1/event-types?x=1".into(), "x"),
+        ("/v1/event-types/zz.none?x=1".into(), "x"),
+        ("/healthz?x=1".into(), "x"),
+        ("/readyz?x=1".into(), "x"),
+        ("/metrics?x=1".into(), "x"),
+    ];
+    for (path, pointer) in &cases {
+        let res = app.get(path, Some("admin")).await;
+        assert_eq!(res.status, 400, "{path}: {}", res.text());
+        let p = problem(&res);
+        assert_eq!(p["code"], "invalid_parameter", "{path}: {p}");
+        assert_eq!(pointers(&p), vec![pointer.to_string()], "{path}: {p}");
+    }
+    // The largest position is valid: nothing comes after it.
+    let res = app
+        .get("/v1/events?after=9223372036854775807", Some("admin"))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["entries"], json!([]));
+    for path in [
+        "/v1/events/9223372036854775807",
+        "/v1/checkpoints/9223372036854775807",
+    ] {
+        let res = app.get(path, Some("admin")).await;
+        assert_eq!(res.status, 404, "{path}: {}", res.text());
+    }
+    // An append with a query parameter is refused before anything else.
+    let res = app
+        .post_raw("/v1/events?x=1", src.sample_event().canonical_bytes())
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert_eq!(pointers(&problem(&res)), vec!["x".to_owned()]);
+    assert_eq!(app.size().await, 3);
+    app.stop().await;
+}
