@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use daicho_core::keys::NoteVerifier;
+use daicho_core::receipt::ReceiptError;
 use daicho_verify::proof::{check_proof, ProofKind};
 use daicho_verify::signature::{Mode, DEFAULT_BATCH};
-use daicho_verify::{receipt, verify_reader, Options, SavedCheckpoint};
+use daicho_verify::{receipt, verify_reader, Class, Options, SavedCheckpoint};
 
 const LONG_ABOUT: &str = "\
 Verify a daicho ledger export offline, trusting only the ledger's public key.
@@ -122,6 +123,10 @@ enum Command {
         /// The signed event (JSON) the receipt is for.
         #[arg(long, value_name = "FILE")]
         event: Option<PathBuf>,
+        /// Output format: words, or one JSON document
+        /// {ok, file, checkpoint, findings: [{class, message}]}.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Verify single Merkle proofs in the transparency-dev/merkle JSON layout.
     Proof {
@@ -137,12 +142,20 @@ enum ProofCommand {
         /// Proof files; each is reported OK or FAIL with the reason.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Output format: words, or one JSON document
+        /// {ok, results: [{file, ok, class, message}]}.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Consistency proofs: {size1, size2, root1, root2, proof}, hashes in base64.
     Consistency {
         /// Proof files; each is reported OK or FAIL with the reason.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Output format: words, or one JSON document
+        /// {ok, results: [{file, ok, class, message}]}.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -178,7 +191,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             receipt,
             ledger_key,
             event,
-        }) => run_receipt(&receipt, &ledger_key, event.as_deref()),
+            format,
+        }) => run_receipt(&receipt, &ledger_key, event.as_deref(), format),
         Some(Command::Proof { kind }) => run_proofs(kind),
         None => {
             let bundle = cli
@@ -294,44 +308,91 @@ fn run_bundle(
     })
 }
 
-fn run_receipt(path: &Path, key: &str, event: Option<&Path>) -> anyhow::Result<Outcome> {
+/// The finding class of a receipt that does not verify.
+fn receipt_class(e: &ReceiptError) -> Class {
+    match e {
+        ReceiptError::Format(_) => Class::Format,
+        ReceiptError::EntryHash { .. } | ReceiptError::EventHash { .. } => Class::Chain,
+        ReceiptError::Checkpoint(_) => Class::Checkpoint,
+        ReceiptError::Inclusion(_) => Class::Merkle,
+    }
+}
+
+fn run_receipt(
+    path: &Path,
+    key: &str,
+    event: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<Outcome> {
     let ledger_key = ledger_key(key)?;
     let receipt_bytes = read(path)?;
     let event_bytes = event.map(read).transpose()?;
     let outcome = receipt::check_receipt(&receipt_bytes, event_bytes.as_deref(), &ledger_key)
         .with_context(|| format!("cannot read {}", path.display()))?;
+    if format == Format::Json {
+        let doc = match &outcome {
+            Ok(cp) => serde_json::json!({
+                "ok": true, "file": path.display().to_string(),
+                "checkpoint": {"size": cp.size, "root": cp.root.to_base64()},
+                "findings": [],
+            }),
+            Err(e) => serde_json::json!({
+                "ok": false, "file": path.display().to_string(), "checkpoint": null,
+                "findings": [{"class": receipt_class(e).to_string(), "message": e.to_string()}],
+            }),
+        };
+        println!("{doc:#}");
+    }
     match outcome {
         Ok(cp) => {
-            println!(
-                "OK {}: the entry is included in the ledger's checkpoint of size {} (root {}), signed by {}",
-                path.display(),
-                cp.size,
-                cp.root.to_base64(),
-                ledger_key.name()
-            );
+            if format == Format::Text {
+                println!(
+                    "OK {}: the entry is included in the ledger's checkpoint of size {} (root {}), signed by {}",
+                    path.display(),
+                    cp.size,
+                    cp.root.to_base64(),
+                    ledger_key.name()
+                );
+            }
             Ok(Outcome::Holds)
         }
         Err(e) => {
-            println!("FAIL {}: {e}", path.display());
+            if format == Format::Text {
+                println!("FAIL {}: [{}] {e}", path.display(), receipt_class(&e));
+            }
             Ok(Outcome::Findings)
         }
     }
 }
 
 fn run_proofs(command: ProofCommand) -> anyhow::Result<Outcome> {
-    let (kind, files) = match command {
-        ProofCommand::Inclusion { files } => (ProofKind::Inclusion, files),
-        ProofCommand::Consistency { files } => (ProofKind::Consistency, files),
+    let (kind, files, format) = match command {
+        ProofCommand::Inclusion { files, format } => (ProofKind::Inclusion, files, format),
+        ProofCommand::Consistency { files, format } => (ProofKind::Consistency, files, format),
     };
     let mut failed = false;
     let mut unreadable = None;
+    let mut results = Vec::new();
     for path in &files {
         let checked = read(path).and_then(|b| check_proof(kind, &b).map_err(anyhow::Error::from));
+        let file = path.display().to_string();
         match checked {
-            Ok(Ok(())) => println!("OK {}", path.display()),
+            Ok(Ok(())) => {
+                results.push(
+                    serde_json::json!({"file": file, "ok": true, "class": null, "message": null}),
+                );
+                if format == Format::Text {
+                    println!("OK {}", path.display());
+                }
+            }
             Ok(Err(reason)) => {
                 failed = true;
-                println!("FAIL {}: {reason}", path.display());
+                results.push(serde_json::json!({
+                    "file": file, "ok": false, "class": Class::Merkle.to_string(), "message": reason.to_string(),
+                }));
+                if format == Format::Text {
+                    println!("FAIL {}: {reason}", path.display());
+                }
             }
             Err(e) => {
                 // Report every file before giving up, so one bad file does
@@ -343,6 +404,12 @@ fn run_proofs(command: ProofCommand) -> anyhow::Result<Outcome> {
     }
     if let Some(e) = unreadable {
         return Err(e.context("some proof files could not be read"));
+    }
+    if format == Format::Json {
+        println!(
+            "{:#}",
+            serde_json::json!({"ok": !failed, "results": results})
+        );
     }
     Ok(if failed {
         Outcome::Findings

@@ -84,3 +84,61 @@ fn a_pinned_genesis_hash() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("pinned"));
     assert_eq!(run("not-hex").status.code(), Some(2));
 }
+
+/// `receipt` and `proof` speak JSON too, with the finding's class.
+#[test]
+fn receipt_and_proof_json_reports() {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
+    let receipts: Value =
+        serde_json::from_slice(&std::fs::read(vectors.join("receipts.json")).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("daicho-verify-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = &receipts["receipts"][1];
+    let good = dir.join("good.json");
+    std::fs::write(&good, serde_json::to_vec(&r["receipt"]).unwrap()).unwrap();
+    let mut tampered = r["receipt"].clone();
+    tampered["inclusion"][0] = Value::String(daicho_core::Digest::of(b"x").to_base64());
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).unwrap()).unwrap();
+    let key = receipts["verifier_key"].as_str().unwrap();
+    let run = |file: &PathBuf| {
+        let out = Command::new(env!("CARGO_BIN_EXE_daicho-verify"))
+            .arg("receipt")
+            .arg(file)
+            .args(["--ledger-key", key, "--format", "json"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), doc)
+    };
+    let (code, doc) = run(&good);
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert_eq!(doc["ok"], true);
+    let (code, doc) = run(&bad);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(doc["findings"][0]["class"], "merkle", "{doc:#}");
+
+    let inclusion: Value =
+        serde_json::from_slice(&std::fs::read(vectors.join("merkle/inclusion.json")).unwrap())
+            .unwrap();
+    let case = &inclusion["cases"][10];
+    let good = dir.join("proof-good.json");
+    std::fs::write(&good, serde_json::to_vec(case).unwrap()).unwrap();
+    let mut wrong = case.clone();
+    wrong["leafIdx"] = Value::from(case["leafIdx"].as_u64().unwrap() ^ 1);
+    let bad = dir.join("proof-bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&wrong).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_daicho-verify"))
+        .args(["proof", "inclusion", "--format", "json"])
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["results"][0]["ok"], true);
+    assert_eq!(doc["results"][1]["ok"], false);
+    assert_eq!(doc["results"][1]["class"], "merkle");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
