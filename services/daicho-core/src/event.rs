@@ -269,6 +269,48 @@ impl fmt::Debug for EventSignature {
 crate::timestamp::string_serde!(EventSignature, |s: &EventSignature| B64
     .encode(s.0.to_bytes()));
 
+/// A signed event with its canonical bytes and event hash, computed once
+/// (by [`HashedEvent::new`], so the three always agree). The service
+/// computes them where requests run in parallel, so that the single writer
+/// that sequences events does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedEvent {
+    event: SignedEvent,
+    bytes: Vec<u8>,
+    hash: Digest,
+}
+
+impl HashedEvent {
+    /// Computes the canonical bytes and the hash of `event`.
+    pub fn new(event: SignedEvent) -> HashedEvent {
+        let bytes = event.canonical_bytes();
+        let hash = Digest::of(&bytes);
+        HashedEvent { event, bytes, hash }
+    }
+    /// The event.
+    pub fn event(&self) -> &SignedEvent {
+        &self.event
+    }
+    /// The canonical (JCS) bytes of the signed envelope.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The event hash (FORMAT.md §5.4).
+    pub fn hash(&self) -> Digest {
+        self.hash
+    }
+    /// The event and its canonical bytes.
+    pub fn into_parts(self) -> (SignedEvent, Vec<u8>) {
+        (self.event, self.bytes)
+    }
+}
+
+impl From<SignedEvent> for HashedEvent {
+    fn from(event: SignedEvent) -> HashedEvent {
+        HashedEvent::new(event)
+    }
+}
+
 /// A signed event envelope (FORMAT.md §5.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SignedEvent {

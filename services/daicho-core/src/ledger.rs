@@ -4,7 +4,7 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::entry::Entry;
-use crate::event::{EventId, Label, SignedEvent, UnsignedEvent};
+use crate::event::{EventId, HashedEvent, Label, SignedEvent, UnsignedEvent};
 use crate::hash::Digest;
 use crate::keys::{NoteSigner, PublicKey};
 use crate::merkle::Tree;
@@ -22,6 +22,8 @@ pub struct Appended {
     pub hash: Digest,
     /// The signed event.
     pub event: SignedEvent,
+    /// Its canonical (JCS) bytes, as stored.
+    pub bytes: Vec<u8>,
 }
 
 /// The live ledger: head of the chain, Merkle tree and key registry.
@@ -81,10 +83,11 @@ impl Ledger {
         recorded_at: RecordedAt,
     ) -> Result<(Ledger, Appended), RegistryError> {
         let registry = Registry::from_genesis(&genesis, None)?;
+        let (genesis, bytes) = HashedEvent::new(genesis).into_parts();
         let entry = Entry {
             seq: 0,
             recorded_at,
-            event_hash: genesis.hash(),
+            event_hash: Digest::of(&bytes),
             prev_hash: Digest::ZERO,
         };
         let hash = entry.hash();
@@ -102,6 +105,7 @@ impl Ledger {
                 entry,
                 hash,
                 event: genesis,
+                bytes,
             },
         ))
     }
@@ -218,7 +222,18 @@ impl Batch<'_> {
         event: SignedEvent,
         verified_with: Option<&PublicKey>,
     ) -> Result<&Appended, RegistryError> {
-        let rec = self.registry().authorize(&event)?;
+        self.append_hashed(HashedEvent::new(event), verified_with)
+    }
+
+    /// [`Batch::append`] for an event whose canonical bytes and hash are
+    /// already computed.
+    pub fn append_hashed(
+        &mut self,
+        hashed: HashedEvent,
+        verified_with: Option<&PublicKey>,
+    ) -> Result<&Appended, RegistryError> {
+        let event = hashed.event();
+        let rec = self.registry().authorize(event)?;
         if verified_with != Some(&rec.public_key) {
             event
                 .verify_signature(&rec.public_key)
@@ -230,18 +245,24 @@ impl Batch<'_> {
             crate::registry::KEY_REGISTERED | crate::registry::KEY_REVOKED
         ) {
             let mut next = self.registry().clone();
-            next.apply(seq, &event)?;
+            next.apply(seq, event)?;
             self.registry = Some(next);
         }
         let prev_hash = self.staged.last().map_or(self.base.head_hash, |a| a.hash);
         let entry = Entry {
             seq,
             recorded_at: self.recorded_at,
-            event_hash: event.hash(),
+            event_hash: hashed.hash(),
             prev_hash,
         };
         let hash = entry.hash();
-        self.staged.push(Appended { entry, hash, event });
+        let (event, bytes) = hashed.into_parts();
+        self.staged.push(Appended {
+            entry,
+            hash,
+            event,
+            bytes,
+        });
         Ok(self.staged.last().expect("just pushed"))
     }
 

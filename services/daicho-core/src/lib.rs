@@ -5,6 +5,7 @@
 //! documentation. Architecture Invariant: this crate does no I/O, reads no
 //! clock and draws no randomness. Time and keys are parameters.
 
+pub mod batch;
 pub mod bundle;
 pub mod checkpoint;
 pub mod entry;

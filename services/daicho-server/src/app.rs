@@ -13,7 +13,9 @@ use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
 use daicho_catalogue::Catalogue;
+use daicho_core::batch::BatchVerifier;
 use daicho_store::Store;
+use rand::RngCore as _;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, RwLock};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -84,6 +86,9 @@ pub struct Inner {
     pub limits: Limits,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// Checks batches of event signatures, with weights from a secret drawn
+    /// at start-up.
+    pub signatures: BatchVerifier,
     /// Recently verified tokens.
     tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
@@ -105,12 +110,15 @@ impl AppState {
         catalogue: &'static Catalogue,
         limits: Limits,
     ) -> AppState {
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
         AppState(Arc::new(Inner {
             store,
             sequencer,
             catalogue,
             limits,
             metrics: Metrics::default(),
+            signatures: BatchVerifier::new(secret),
             tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
         }))

@@ -153,13 +153,13 @@ impl Sequencing {
     ) -> Result<(), StoreError> {
         let values = entries
             .iter()
-            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event))
+            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, None))
             .collect::<Result<Vec<_>, _>>()?;
         self.insert_values(values, checkpoint).await
     }
 
     /// [`Sequencing::insert`] for entries fresh from a ledger batch, which
-    /// spares the sequencer a copy of every event.
+    /// spares the sequencer a copy of every event and its serialisation.
     pub async fn insert_appended(
         &mut self,
         entries: &[Appended],
@@ -167,14 +167,14 @@ impl Sequencing {
     ) -> Result<(), StoreError> {
         let values = entries
             .iter()
-            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event))
+            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
             .collect::<Result<Vec<_>, _>>()?;
         self.insert_values(values, checkpoint).await
     }
 
     async fn insert_values(
         &mut self,
-        values: Vec<EntryValues>,
+        values: Vec<EntryValues<'_>>,
         checkpoint: Option<(u64, &str)>,
     ) -> Result<(), StoreError> {
         match &mut self.tx {
@@ -189,7 +189,7 @@ impl Sequencing {
                             .push_bind(v.entry_hash.as_slice())
                             .push_bind(v.event_id.as_str())
                             .push_bind(v.event_type.as_str())
-                            .push_bind(v.event.as_slice());
+                            .push_bind(v.event.as_ref());
                     });
                     qb.build().execute(&mut **tx).await?;
                 }
@@ -266,7 +266,7 @@ struct PgColumns {
 }
 
 impl PgColumns {
-    fn push(&mut self, v: EntryValues) {
+    fn push(&mut self, v: EntryValues<'_>) {
         self.seq.push(v.seq);
         self.recorded_at.push(v.recorded_at);
         self.event_hash.push(v.event_hash);
@@ -274,6 +274,6 @@ impl PgColumns {
         self.entry_hash.push(v.entry_hash);
         self.event_id.push(v.event_id);
         self.event_type.push(v.event_type);
-        self.event.push(v.event);
+        self.event.push(v.event.into_owned());
     }
 }

@@ -90,6 +90,18 @@ impl Store {
             // the event-id index takes random inserts, and at a million
             // entries it no longer fits in the default cache.
             .pragma("cache_size", "-65536")
+            // Statement journals (a multi-row INSERT inside the sequencing
+            // transaction keeps one, to undo itself on a conflict) stay in
+            // memory instead of a temporary file created and deleted per
+            // statement.
+            .pragma("temp_store", "MEMORY")
+            // The service copies the log into the database in the
+            // background ([`Store::checkpoint_wal`]); SQLite's own automatic
+            // checkpoint, which runs inside the committing transaction, is
+            // the fallback, at 64 MiB of log instead of 4 MiB.
+            .pragma("wal_autocheckpoint", "16384")
+            // Once fully copied, a log grown under load is cut back.
+            .pragma("journal_size_limit", "67108864")
             .foreign_keys(true)
             .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
@@ -132,6 +144,29 @@ impl Store {
     /// used afterwards.
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
+    }
+
+    /// On SQLite, copies the write-ahead log into the database file without
+    /// waiting for readers or the writer (`PRAGMA wal_checkpoint(PASSIVE)`)
+    /// and returns the frames in the log and how many of them are now in
+    /// the database. The service runs it in the background after commits,
+    /// so that the single writer does not do this copying (and its fsync)
+    /// inside a commit. `None` on PostgreSQL, which checkpoints by itself.
+    pub async fn checkpoint_wal(&self) -> Result<Option<(u64, u64)>, StoreError> {
+        match self {
+            Store::Sqlite(p) => {
+                let (_busy, log, copied): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                        .fetch_one(p)
+                        .await?;
+                // -1 when the database is not in WAL mode, which it always is.
+                Ok(Some((
+                    u64::try_from(log).unwrap_or(0),
+                    u64::try_from(copied).unwrap_or(0),
+                )))
+            }
+            Store::Postgres(_) => Ok(None),
+        }
     }
 
     /// Which backend this is, for logs and metrics: `sqlite` or `postgres`.

@@ -1,5 +1,7 @@
 //! The stored form of an entry and its conversion from and to rows.
 
+use std::borrow::Cow;
+
 use daicho_core::entry::Entry;
 use daicho_core::event::SignedEvent;
 use daicho_core::ledger::Appended;
@@ -48,7 +50,7 @@ pub(crate) const ENTRY_COLUMNS: &str = "seq, recorded_at, event_hash, prev_hash,
 pub(crate) type EntryRow = (i64, String, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
 
 /// A row's column values ready to bind, computed once per entry.
-pub(crate) struct EntryValues {
+pub(crate) struct EntryValues<'a> {
     pub seq: i64,
     pub recorded_at: String,
     pub event_hash: Vec<u8>,
@@ -56,15 +58,19 @@ pub(crate) struct EntryValues {
     pub entry_hash: Vec<u8>,
     pub event_id: String,
     pub event_type: String,
-    pub event: Vec<u8>,
+    /// The canonical bytes of the signed event.
+    pub event: Cow<'a, [u8]>,
 }
 
-impl EntryValues {
+impl<'a> EntryValues<'a> {
+    /// The values of an entry; `bytes` are the event's canonical bytes if
+    /// already at hand.
     pub(crate) fn of(
         entry: &Entry,
         hash: &Digest,
         event: &SignedEvent,
-    ) -> Result<EntryValues, StoreError> {
+        bytes: Option<&'a [u8]>,
+    ) -> Result<EntryValues<'a>, StoreError> {
         Ok(EntryValues {
             seq: to_i64(entry.seq)?,
             recorded_at: entry.recorded_at.to_string(),
@@ -73,7 +79,10 @@ impl EntryValues {
             entry_hash: hash.0.to_vec(),
             event_id: event.body.event_id.as_str().to_owned(),
             event_type: event.body.event_type.as_str().to_owned(),
-            event: event.canonical_bytes(),
+            event: match bytes {
+                Some(b) => Cow::Borrowed(b),
+                None => Cow::Owned(event.canonical_bytes()),
+            },
         })
     }
 }
