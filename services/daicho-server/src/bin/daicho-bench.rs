@@ -57,9 +57,10 @@ struct Options {
     /// Rounds of each scenario; the best round is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only the batch scenario (after the references), for profiling.
+    /// Only this scenario after the references (`single` at concurrency 64,
+    /// `batches` or `scale`), for profiling or a quick look.
     #[arg(long)]
-    only_batches: bool,
+    only: Option<String>,
 }
 
 /// One measured scenario.
@@ -443,6 +444,11 @@ impl Backend {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let opts = Options::parse();
+    if let Some(o) = opts.only.as_deref() {
+        if !matches!(o, "single" | "batches" | "scale") {
+            bail!("--only takes single, batches or scale, not {o:?}");
+        }
+    }
     let sample = sample()?;
     let mut backends = Vec::new();
     if matches!(opts.backend.as_str(), "sqlite" | "both") {
@@ -526,7 +532,12 @@ async fn main() -> anyhow::Result<()> {
         // Every scenario runs `rounds` times and keeps its best round: the
         // machine is shared, and the best round is the one least disturbed.
         let mut results = Vec::new();
-        let levels: &[usize] = if opts.only_batches { &[] } else { &[1, 16, 64] };
+        let only = opts.only.as_deref();
+        let levels: &[usize] = match only {
+            None => &[1, 16, 64],
+            Some("single") => &[64],
+            Some(_) => &[],
+        };
         for &c in levels {
             let mut best: Option<Measured> = None;
             for _ in 0..opts.rounds {
@@ -551,6 +562,9 @@ async fn main() -> anyhow::Result<()> {
         let mut shares = Vec::new();
         let framing = &ref_events[..ref_events.len().min(5000)];
         for _ in 0..opts.rounds {
+            if only.is_some_and(|o| o != "batches") {
+                break;
+            }
             let bodies = load.batch_bodies(opts.batches, 100);
             let before = verify_rate(framing, &key, 2);
             let m = drive(
@@ -569,7 +583,7 @@ async fn main() -> anyhow::Result<()> {
         results.extend(best);
         running.shutdown().await?;
 
-        let validation = if opts.only_batches {
+        let validation = if only.is_some() {
             None
         } else {
             // Validation on and off, interleaved round by round on the same
@@ -609,7 +623,7 @@ async fn main() -> anyhow::Result<()> {
         // entries and one to `big`, then loaded at concurrency 64 in
         // alternation; the start time is the service's on the big ledger.
         let mut scale = None;
-        if opts.big > 0 && !opts.only_batches {
+        if opts.big > 0 && only.is_none_or(|o| o == "scale") {
             let small = Prepared::new(b, &opts, "small_", &sample, 10_000).await?;
             let big = Prepared::new(b, &opts, "big_", &sample, opts.big).await?;
             let mut best_small: Option<Measured> = None;
@@ -645,17 +659,19 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", small.row());
             println!("{}", big.row());
         }
-        let mut ratios: Vec<f64> = shares.iter().map(|(r, v)| r / v).collect();
-        ratios.sort_by(f64::total_cmp);
-        println!(
-            "\nBatches of 100 against strict verification on 2 cores measured right before and after each round: {}; median **{:.0}%**.",
-            shares
-                .iter()
-                .map(|(r, v)| format!("{r:.0}/s of {v:.0}/s ({:.0}%)", 100.0 * r / v))
-                .collect::<Vec<_>>()
-                .join(", "),
-            100.0 * ratios.get(ratios.len() / 2).copied().unwrap_or(0.0)
-        );
+        if !shares.is_empty() {
+            let mut ratios: Vec<f64> = shares.iter().map(|(r, v)| r / v).collect();
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "\nBatches of 100 against strict verification on 2 cores measured right before and after each round: {}; median **{:.0}%**.",
+                shares
+                    .iter()
+                    .map(|(r, v)| format!("{r:.0}/s of {v:.0}/s ({:.0}%)", 100.0 * r / v))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                100.0 * ratios.get(ratios.len() / 2).copied().unwrap_or(0.0)
+            );
+        }
         if let Some((on, off)) = &validation {
             println!(
                 "\nValidation on costs **{:.1}%** of the single-event append throughput at concurrency 64 (best rounds: {:.0}/s on, {:.0}/s off).",
