@@ -130,7 +130,16 @@ impl Sequencing {
             Tx::Postgres(tx) => {
                 let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
                 let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = ANY($1)");
-                rows = sqlx::query_as(&sql).bind(&ids).fetch_all(&mut **tx).await?;
+                // Planned anew each time, not prepared: a ledger starts with
+                // a row or two, where a sequential scan is the cheaper plan,
+                // and PostgreSQL would keep that plan for the connection's
+                // life while the table grows (only ANALYZE invalidates it),
+                // reading the whole ledger on every commit.
+                rows = sqlx::query_as(&sql)
+                    .bind(&ids)
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
             }
         }
         rows.into_iter()
@@ -275,5 +284,98 @@ impl PgColumns {
         self.event_id.push(v.event_id);
         self.event_type.push(v.event_type);
         self.event.push(v.event.into_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scratch::ScratchDb;
+    use sqlx::PgPool;
+
+    /// Sequential scans of `table` this backend has made, reported to the
+    /// statistics or still pending (`pg_stat_xact_user_tables`).
+    async fn seq_scans(pool: &PgPool, table: &str) -> i64 {
+        sqlx::query_scalar(
+            "SELECT COALESCE((SELECT seq_scan FROM pg_stat_user_tables \
+                 WHERE relname = $1 AND schemaname = current_schema()), 0) \
+             + COALESCE((SELECT seq_scan FROM pg_stat_xact_user_tables \
+                 WHERE relname = $1 AND schemaname = current_schema()), 0)",
+        )
+        .bind(table)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+
+    /// A ledger starts with a row or two and grows for years on the same
+    /// connections: no query may keep a plan made for the tiny table (a
+    /// sequential scan, which would then read the whole ledger each time).
+    #[tokio::test]
+    async fn queries_use_the_indexes_as_the_ledger_grows() {
+        let db = ScratchDb::postgres();
+        // One connection, so that every query meets the plans the earlier
+        // ones left behind.
+        let store = Store::open_postgres(db.url(), 1).await.unwrap();
+        let Store::Postgres(pool) = &store else {
+            unreachable!()
+        };
+        let grow = |from: i64, to: i64| async move {
+            sqlx::query(&format!(
+                "INSERT INTO entries SELECT g, 'x', decode(repeat('00', 32), 'hex'), \
+                 decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'), \
+                 md5(g::text), 'x.y', convert_to(repeat('e', 900), 'UTF8') \
+                 FROM generate_series({from}, {to}) g"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query(&format!(
+                "INSERT INTO checkpoints SELECT g + 1, repeat('n', 300) \
+                 FROM generate_series({from}, {to}) g"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+        };
+        grow(0, 1).await;
+        // As a group commit asks: several ids at once.
+        let ids: Vec<EventId> = (0..64u8).map(|i| EventId::from_bytes([i; 16])).collect();
+        let queries = |n: usize| {
+            let (store, ids) = (&store, &ids);
+            async move {
+                let mut seq = store.begin_sequencing().await.unwrap();
+                seq.find_event_ids(&ids[..n]).await.unwrap();
+                seq.size().await.unwrap();
+                seq.latest_checkpoint().await.unwrap();
+                seq.rollback().await.unwrap();
+                // The filler rows do not decode as entries; the queries ran.
+                store.size().await.unwrap();
+                let _ = store.head().await;
+                let _ = store.entries(1, 100).await;
+                let _ = store.entry(1).await;
+                store.entry_by_event_id(&ids[0]).await.unwrap();
+                store.checkpoint_at(1).await.unwrap();
+                store.latest_checkpoint().await.unwrap();
+            }
+        };
+        // Enough executions on the tiny tables for plans to be cached.
+        for n in [1, 1, 1, 64, 3, 17, 64, 64, 2, 64] {
+            queries(n).await;
+        }
+        grow(2, 20_000).await;
+        let before = (
+            seq_scans(pool, "entries").await,
+            seq_scans(pool, "checkpoints").await,
+        );
+        for n in [1, 64, 5] {
+            queries(n).await;
+        }
+        let after = (
+            seq_scans(pool, "entries").await,
+            seq_scans(pool, "checkpoints").await,
+        );
+        assert_eq!(after, before, "a query scanned entries or checkpoints");
+        store.close().await;
     }
 }

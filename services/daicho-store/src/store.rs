@@ -69,7 +69,7 @@ impl Store {
         if url.starts_with("sqlite:") {
             Self::open_sqlite(url).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await
+            Self::open_postgres(url, MAX_CONNECTIONS).await
         } else {
             Err(StoreError::BadUrl(
                 "expected sqlite://PATH or postgres://…".into(),
@@ -112,7 +112,10 @@ impl Store {
         Ok(Store::Sqlite(pool))
     }
 
-    async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+    pub(crate) async fn open_postgres(
+        url: &str,
+        max_connections: u32,
+    ) -> Result<Store, StoreError> {
         let (url, schema) = split_schema(url)?;
         let mut options = PgConnectOptions::from_str(&url)
             .map_err(|e| StoreError::BadUrl(e.to_string()))?
@@ -133,7 +136,7 @@ impl Store {
             options = options.options([("search_path", schema.as_str())]);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(max_connections)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
