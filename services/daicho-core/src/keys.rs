@@ -118,7 +118,7 @@ impl PublicKey {
     /// steps as ed25519-zebra's ZIP 215 verification, with stricter
     /// encoding checks).
     pub fn verify(&self, message: &[u8], signature: &ed25519_dalek::Signature) -> bool {
-        use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+        use curve25519_dalek::edwards::EdwardsPoint;
         use curve25519_dalek::scalar::Scalar;
         use curve25519_dalek::traits::IsIdentity as _;
         use sha2::Sha512;
@@ -128,12 +128,9 @@ impl PublicKey {
             return false;
         };
         let r_bytes = signature.r_bytes();
-        let Some(r) = CompressedEdwardsY(*r_bytes).decompress() else {
+        let Some(r) = crate::batch::decode_r(r_bytes) else {
             return false;
         };
-        if r.compress().as_bytes() != r_bytes || r.is_small_order() {
-            return false;
-        }
         let a = self.0.to_edwards();
         let mut h = Sha512::new();
         h.update(r_bytes);

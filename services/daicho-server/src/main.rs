@@ -7,6 +7,11 @@ use clap::Parser as _;
 use daicho_server::cli::{Cli, Command, KeyCommand, TokenCommand};
 use daicho_server::commands;
 
+/// mimalloc rather than the system allocator: the append path builds and
+/// drops many small JSON values per event (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -441,6 +441,11 @@ impl Backend {
     }
 }
 
+/// mimalloc rather than the system allocator: the append path builds and
+/// drops many small JSON values per event (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let opts = Options::parse();
@@ -690,7 +695,7 @@ async fn main() -> anyhow::Result<()> {
     }
     for b in &backends {
         if let Some(s) = &b.schema {
-            eprintln!("PostgreSQL schemas left for inspection; drop them with: DROP SCHEMA \"{s}\", \"raw_{s}\", \"small_{s}\", \"big_{s}\" CASCADE;");
+            eprintln!("PostgreSQL schemas left for inspection; drop them with: DROP SCHEMA IF EXISTS \"{s}\", \"raw_{s}\", \"small_{s}\", \"big_{s}\" CASCADE;");
         }
     }
     Ok(())
