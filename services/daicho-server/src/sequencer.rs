@@ -286,7 +286,17 @@ enum Message {
 struct Request {
     events: Vec<HashedEvent>,
     verified_with: Vec<Option<PublicKey>>,
-    reply: oneshot::Sender<Result<Vec<Receipt>, AppendError>>,
+    reply: oneshot::Sender<Result<Answer, AppendError>>,
+}
+
+/// The writer's answer to one request.
+#[derive(Debug)]
+struct Answer {
+    /// One receipt per event, in order.
+    receipts: Vec<Receipt>,
+    /// How many entries the request added (not retries, and an event sent
+    /// twice in the request counts once).
+    appended: u64,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -432,12 +442,27 @@ impl Sequencer {
             return Ok(Vec::new());
         }
         if atomic || events.len() == 1 {
-            return self.submit(events, verified_with).await?.await;
+            return Ok(self.submit(events, verified_with).await?.await?.receipts);
         }
         self.append_each(events, verified_with)
             .await
             .into_iter()
             .collect()
+    }
+
+    /// [`Sequencer::append`] of one atomic request, returning also how many
+    /// entries it added, as the writer counted them (retries of events
+    /// already in the ledger, whoever appended them, are not counted).
+    pub async fn append_counted(
+        &self,
+        events: Vec<HashedEvent>,
+        verified_with: Vec<Option<PublicKey>>,
+    ) -> Result<(Vec<Receipt>, u64), AppendError> {
+        if events.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let answer = self.submit(events, verified_with).await?.await?;
+        Ok((answer.receipts, answer.appended))
     }
 
     /// Appends each event as its own request (all in the same group commit
@@ -457,7 +482,7 @@ impl Sequencer {
         let mut out = Vec::with_capacity(waiting.len());
         for w in waiting {
             let result = match w {
-                Ok(reply) => reply.await.map(|mut r| r.remove(0)),
+                Ok(reply) => reply.await.map(|mut a| a.receipts.remove(0)),
                 Err(e) => Err(e),
             };
             out.push(result);
@@ -470,8 +495,7 @@ impl Sequencer {
         &self,
         events: Vec<HashedEvent>,
         verified_with: Vec<Option<PublicKey>>,
-    ) -> Result<impl std::future::Future<Output = Result<Vec<Receipt>, AppendError>>, AppendError>
-    {
+    ) -> Result<impl std::future::Future<Output = Result<Answer, AppendError>>, AppendError> {
         if self.inner.closing.load(Ordering::Acquire) {
             return Err(AppendError::Unavailable);
         }
@@ -771,7 +795,7 @@ impl Writer {
     async fn try_commit(
         &mut self,
         group: Vec<(Vec<HashedEvent>, Vec<Option<PublicKey>>)>,
-    ) -> Result<Vec<Result<Vec<Receipt>, AppendError>>, GroupError> {
+    ) -> Result<Vec<Result<Answer, AppendError>>, GroupError> {
         if let Some(why) = &self.broken {
             return Err(GroupError::Refused(why.clone()));
         }
@@ -892,7 +916,16 @@ impl Writer {
             .into_iter()
             .map(|plan| {
                 plan.map(|slots| {
-                    slots
+                    let mut added: Vec<usize> = slots
+                        .iter()
+                        .filter_map(|s| match s {
+                            Slot::Staged(i) => Some(*i),
+                            Slot::Stored(..) => None,
+                        })
+                        .collect();
+                    added.sort_unstable();
+                    added.dedup();
+                    let receipts = slots
                         .into_iter()
                         .map(|slot| {
                             let (entry, entry_hash) = match slot {
@@ -910,7 +943,11 @@ impl Writer {
                                 checkpoint: self.note.clone(),
                             }
                         })
-                        .collect()
+                        .collect();
+                    Answer {
+                        receipts,
+                        appended: added.len() as u64,
+                    }
                 })
             })
             .collect();

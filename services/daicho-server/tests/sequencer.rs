@@ -312,6 +312,27 @@ async fn a_retry_returns_the_original_receipt(backend: Backend) {
     assert_eq!(rs[0].entry, rs[1].entry);
     verify(&l.keys, &rs[2], &e3);
     assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 4);
+
+    // The writer counts what a request added: a retry adds nothing, a
+    // repeat within the request once.
+    let e5 = event(&l.keys, 5);
+    let (rs, added) = l
+        .seq
+        .append_counted(
+            vec![e3.clone().into(), e5.clone().into(), e5.clone().into()],
+            vec![None; 3],
+        )
+        .await
+        .unwrap();
+    assert_eq!((rs.len(), added), (3, 1));
+    verify(&l.keys, &rs[1], &e5);
+    let (_, added) = l
+        .seq
+        .append_counted(vec![e5.into()], vec![None])
+        .await
+        .unwrap();
+    assert_eq!(added, 0);
+    assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 5);
     l.audit().await;
 }
 

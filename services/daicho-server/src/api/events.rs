@@ -410,7 +410,6 @@ async fn append(
     retries: Vec<bool>,
 ) -> ApiResult<(Vec<daicho_core::receipt::Receipt>, u64)> {
     let snapshot = state.sequencer.snapshot();
-    let size_before = snapshot.size;
     let registry = snapshot.registry.clone();
     let in_batch = events.len() > 1;
     // One verification (~40 µs) runs in place: handing it to another
@@ -457,9 +456,9 @@ async fn append(
         .iter()
         .map(|e| e.event().body.key_id.clone())
         .collect();
-    let receipts = state
+    let (receipts, appended) = state
         .sequencer
-        .append(events, keys, true)
+        .append_counted(events, keys)
         .await
         .map_err(|e| {
             // Name the first event the refusal concerns.
@@ -471,16 +470,7 @@ async fn append(
             };
             under(append_error(e), index)
         })?;
-    // Retries answer with entries older than the snapshot; an event sent
-    // twice in one batch answers twice with the same entry.
-    let mut fresh: Vec<u64> = receipts
-        .iter()
-        .map(|r| r.entry.seq)
-        .filter(|seq| *seq >= size_before)
-        .collect();
-    fresh.sort_unstable();
-    fresh.dedup();
-    Ok((receipts, fresh.len() as u64))
+    Ok((receipts, appended))
 }
 
 fn finish(

@@ -48,6 +48,10 @@ struct Options {
     /// Batches of 100 for the batch scenario.
     #[arg(long, default_value_t = 200)]
     batches: usize,
+    /// Batches in flight at once in the batch scenario, one scenario per
+    /// value.
+    #[arg(long, value_delimiter = ',', default_value = "4,16")]
+    batch_concurrency: Vec<usize>,
     /// Entries of the big ledger (0 skips the scale scenario).
     #[arg(long, default_value_t = 1_000_000)]
     big: u64,
@@ -476,9 +480,14 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("## Ingest benchmark ({})\n", now_text());
     println!(
-        "`daicho-bench --requests {} --batches {} --big {} --reference {} --rounds {}` on {} cores; every event signed before timing; client and server share the cores over loopback; each scenario is the best of its rounds.\n",
+        "`daicho-bench --requests {} --batches {} --batch-concurrency {} --big {} --reference {} --rounds {}` on {} cores; every event signed before timing; client and server share the cores over loopback; each scenario is the best of its rounds.\n",
         opts.requests,
         opts.batches,
+        opts.batch_concurrency
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         opts.big,
         opts.reference,
         opts.rounds,
@@ -563,29 +572,32 @@ async fn main() -> anyhow::Result<()> {
         // cores, whose rate moves by a fifth from minute to minute on a
         // shared machine: each round is framed by the reference, measured
         // right before and right after it, and compared with their mean.
-        let mut best: Option<Measured> = None;
         let mut shares = Vec::new();
         let framing = &ref_events[..ref_events.len().min(5000)];
-        for _ in 0..opts.rounds {
-            if only.is_some_and(|o| o != "batches") {
-                break;
+        let batch_levels: &[usize] = match only {
+            None | Some("batches") => &opts.batch_concurrency,
+            Some(_) => &[],
+        };
+        for &c in batch_levels {
+            let mut best: Option<Measured> = None;
+            for _ in 0..opts.rounds {
+                let bodies = load.batch_bodies(opts.batches, 100);
+                let before = verify_rate(framing, &key, 2);
+                let m = drive(
+                    &client,
+                    "/v1/events/batch",
+                    bodies,
+                    c,
+                    100,
+                    format!("batches of 100, concurrency {c}"),
+                )
+                .await?;
+                let after = verify_rate(framing, &key, 2);
+                shares.push((c, m.rate(), (before + after) / 2.0));
+                best = Some(better(best, m));
             }
-            let bodies = load.batch_bodies(opts.batches, 100);
-            let before = verify_rate(framing, &key, 2);
-            let m = drive(
-                &client,
-                "/v1/events/batch",
-                bodies,
-                4,
-                100,
-                "batches of 100, concurrency 4".into(),
-            )
-            .await?;
-            let after = verify_rate(framing, &key, 2);
-            shares.push((m.rate(), (before + after) / 2.0));
-            best = Some(better(best, m));
+            results.extend(best);
         }
-        results.extend(best);
         running.shutdown().await?;
 
         let validation = if only.is_some() {
@@ -664,13 +676,19 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", small.row());
             println!("{}", big.row());
         }
-        if !shares.is_empty() {
-            let mut ratios: Vec<f64> = shares.iter().map(|(r, v)| r / v).collect();
+        let mut levels: Vec<usize> = shares.iter().map(|(c, _, _)| *c).collect();
+        levels.dedup();
+        for c in levels {
+            let mine: Vec<(f64, f64)> = shares
+                .iter()
+                .filter(|(level, _, _)| *level == c)
+                .map(|(_, r, v)| (*r, *v))
+                .collect();
+            let mut ratios: Vec<f64> = mine.iter().map(|(r, v)| r / v).collect();
             ratios.sort_by(f64::total_cmp);
             println!(
-                "\nBatches of 100 against strict verification on 2 cores measured right before and after each round: {}; median **{:.0}%**.",
-                shares
-                    .iter()
+                "\nBatches of 100 at concurrency {c} against strict verification on 2 cores measured right before and after each round: {}; median **{:.0}%**.",
+                mine.iter()
                     .map(|(r, v)| format!("{r:.0}/s of {v:.0}/s ({:.0}%)", 100.0 * r / v))
                     .collect::<Vec<_>>()
                     .join(", "),
