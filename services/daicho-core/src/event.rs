@@ -78,6 +78,13 @@ impl EventId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The 16 bytes the text form writes in hexadecimal, in order; one to
+    /// one with the canonical text.
+    pub fn to_bytes(&self) -> [u8; 16] {
+        uuid::Uuid::parse_str(&self.0)
+            .expect("checked at construction")
+            .into_bytes()
+    }
 }
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -426,4 +433,23 @@ pub(crate) fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_id_bytes_are_the_hex_digits_in_order() {
+        let id = EventId::parse("00112233-4455-6677-8899-aabbccddeeff").unwrap();
+        assert_eq!(
+            id.to_bytes(),
+            [
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff
+            ]
+        );
+        let other = EventId::parse("00112233-4455-6677-8899-aabbccddeef0").unwrap();
+        assert_ne!(id.to_bytes(), other.to_bytes());
+    }
 }

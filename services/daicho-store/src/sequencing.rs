@@ -121,7 +121,7 @@ impl Sequencing {
                     ));
                     let mut list = qb.separated(", ");
                     for id in chunk {
-                        list.push_bind(id.as_str());
+                        list.push_bind(id.to_bytes().to_vec());
                     }
                     qb.push(")");
                     rows.extend(qb.build_query_as::<EntryRow>().fetch_all(&mut **tx).await?);
@@ -196,7 +196,7 @@ impl Sequencing {
                             .push_bind(v.event_hash.as_slice())
                             .push_bind(v.prev_hash.as_slice())
                             .push_bind(v.entry_hash.as_slice())
-                            .push_bind(v.event_id.as_str())
+                            .push_bind(&v.event_id_bytes[..])
                             .push_bind(v.event_type.as_str())
                             .push_bind(v.event.as_ref());
                     });

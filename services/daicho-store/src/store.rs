@@ -245,8 +245,21 @@ impl Store {
     /// The entry that records the event with this id.
     pub async fn entry_by_event_id(&self, id: &EventId) -> Result<Option<StoredEntry>, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = $1");
-        let row: Option<EntryRow> =
-            on_pool!(self, p => sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(p).await?);
+        // SQLite keeps the id as its 16 bytes, PostgreSQL as text.
+        let row: Option<EntryRow> = match self {
+            Store::Sqlite(p) => {
+                sqlx::query_as(&sql)
+                    .bind(&id.to_bytes()[..])
+                    .fetch_optional(p)
+                    .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_as(&sql)
+                    .bind(id.as_str())
+                    .fetch_optional(p)
+                    .await?
+            }
+        };
         row.map(decode).transpose()
     }
 

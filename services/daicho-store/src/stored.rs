@@ -56,7 +56,10 @@ pub(crate) struct EntryValues<'a> {
     pub event_hash: Vec<u8>,
     pub prev_hash: Vec<u8>,
     pub entry_hash: Vec<u8>,
+    /// The event id as text (PostgreSQL's column).
     pub event_id: String,
+    /// The event id as 16 bytes (SQLite's column).
+    pub event_id_bytes: [u8; 16],
     pub event_type: String,
     /// The canonical bytes of the signed event.
     pub event: Cow<'a, [u8]>,
@@ -78,6 +81,7 @@ impl<'a> EntryValues<'a> {
             prev_hash: entry.prev_hash.0.to_vec(),
             entry_hash: hash.0.to_vec(),
             event_id: event.body.event_id.as_str().to_owned(),
+            event_id_bytes: event.body.event_id.to_bytes(),
             event_type: event.body.event_type.as_str().to_owned(),
             event: match bytes {
                 Some(b) => Cow::Borrowed(b),

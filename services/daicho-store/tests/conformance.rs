@@ -468,6 +468,61 @@ async fn wal_checkpoints_copy_the_log_and_keep_everything(backend: Backend) {
     assert_eq!(store.entries(0, 10).await.unwrap(), all);
 }
 
+/// A database written before event ids were kept as bytes (the first
+/// migration only, ids as text) is carried over by the second migration:
+/// every entry stays, and lookups by id find them.
+#[tokio::test]
+async fn sqlite_ids_written_as_text_are_migrated_to_bytes() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::str::FromStr as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let all = chain(4);
+    {
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let mut first = sqlx::migrate!("./migrations/sqlite");
+        first.migrations = std::borrow::Cow::Owned(first.migrations[..1].to_vec());
+        first.run(&pool).await.unwrap();
+        for e in &all {
+            sqlx::query("INSERT INTO entries VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(i64::try_from(e.entry.seq).unwrap())
+                .bind(e.entry.recorded_at.to_string())
+                .bind(&e.entry.event_hash.0[..])
+                .bind(&e.entry.prev_hash.0[..])
+                .bind(&e.hash.0[..])
+                .bind(e.event.body.event_id.as_str())
+                .bind(e.event.body.event_type.as_str())
+                .bind(e.event.canonical_bytes())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all);
+    for e in &all {
+        let found = store
+            .entry_by_event_id(&e.event.body.event_id)
+            .await
+            .unwrap()
+            .expect("found by id");
+        assert_eq!(found, *e);
+    }
+    let ids: Vec<EventId> = all.iter().map(|e| e.event.body.event_id.clone()).collect();
+    let mut seq = store.begin_sequencing().await.unwrap();
+    assert_eq!(seq.find_event_ids(&ids).await.unwrap().len(), all.len());
+    // The id is still unique: the same event at a free seq is refused.
+    let mut again = all[1].clone();
+    again.entry.seq = 4;
+    let err = seq.insert(&[again], None).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
 #[tokio::test]
 async fn unknown_url_schemes_are_refused() {
     let err = Store::open("mysql://localhost/db").await.unwrap_err();
