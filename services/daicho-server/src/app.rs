@@ -377,9 +377,15 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     }
     let ledger_key = keyfile::read_private(&dir.ledger_key())?;
     let url = dir.database_url(cfg.database_url.as_deref());
+    // Opening applies pending migrations; one that rebuilds a table (SQLite
+    // 0002) rewrites every entry once, which takes a while on a large
+    // ledger, so the log says when it starts and how long it took.
+    tracing::info!(database = %redact(&url), "opening the database and applying pending migrations");
+    let opening = Instant::now();
     let store = Store::open(&url)
         .await
         .with_context(|| format!("opening the database {}", redact(&url)))?;
+    tracing::info!(seconds = opening.elapsed().as_secs_f64(), "database open");
     let sequencer = Sequencer::start(
         store.clone(),
         ledger_key,
