@@ -101,18 +101,17 @@ mod tests {
     use super::*;
     use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
+    /// `n` messages signed in turn by four keys.
     fn signed(n: usize) -> (Vec<SigningKey>, Vec<Vec<u8>>, Vec<Signature>) {
-        let keys: Vec<SigningKey> = (0..4u8)
-            .map(|i| SigningKey::from_bytes(&[i + 1; 32]))
+        let keys: Vec<SigningKey> = (1..=4u8)
+            .map(|i| SigningKey::from_bytes(&[i; 32]))
             .collect();
-        let msgs: Vec<Vec<u8>> = (0..n)
-            .map(|i| format!("message {i}").into_bytes())
-            .collect();
-        let sigs = msgs
-            .iter()
-            .enumerate()
-            .map(|(i, m)| keys[i % 4].sign(m))
-            .collect();
+        let (mut msgs, mut sigs) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let m = format!("message {i}").into_bytes();
+            sigs.push(keys[i % keys.len()].sign(&m));
+            msgs.push(m);
+        }
         (keys, msgs, sigs)
     }
 
