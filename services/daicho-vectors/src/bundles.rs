@@ -146,7 +146,7 @@ pub fn bundle_vectors() -> Vec<(String, Vec<u8>)> {
         "truncated-tail@22.jsonl",
         l.concat(),
         Some("checkpoint"),
-        None,
+        Some(22),
         None,
         &mut out,
     );

@@ -788,10 +788,12 @@ impl State {
                 Finding::new(
                     Class::Checkpoint,
                     format!(
-                        "{what} covers {} entries but the bundle holds {size}",
-                        cp.size
+                        "{what} covers {} entries but the bundle holds {size}: entries {size} to {} are missing",
+                        cp.size,
+                        cp.size - 1
                     ),
                 )
+                .at_seq(size)
                 .values(format!("at most {size} entries"), cp.size),
             );
         }

@@ -157,8 +157,9 @@ fn a_deleted_entry() {
     assert_finding(&report, Class::Chain, Some(8)); // seq 8 missing
     assert_finding(&report, Class::Chain, Some(9)); // prev_hash of 9
     assert_finding(&report, Class::Merkle, None); // checkpoints 10 and 16
-    assert_finding(&report, Class::Checkpoint, None); // checkpoint 24 > 23 entries
-                                                      // One break, not a cascade: no chain finding after seq 9.
+    assert_finding(&report, Class::Checkpoint, Some(23)); // checkpoint 24 > 23 entries
+
+    // One break, not a cascade: no chain finding after seq 9.
     assert!(
         !report
             .findings
@@ -247,7 +248,8 @@ fn a_truncated_tail() {
     let mut lines = s.lines.clone();
     lines.drain(at(22)..=at(23));
     let report = verify(&s, &lines.concat());
-    assert_finding(&report, Class::Checkpoint, None);
+    // Located at the first missing entry.
+    assert_finding(&report, Class::Checkpoint, Some(22));
 }
 
 #[test]
@@ -454,7 +456,9 @@ fn a_saved_checkpoint_beyond_the_bundle() {
     let mut short = lines.to_vec();
     short.push(bundle::checkpoint_line(&s.checkpoints[1]));
     let report = verify_with(&s, &short.concat(), &[&s.checkpoints[3]]);
-    assert_finding(&report, Class::Checkpoint, None);
+    // Located at the first entry the saved checkpoint covers and the
+    // bundle lacks.
+    assert_finding(&report, Class::Checkpoint, Some(10));
     assert_eq!(report.findings.len(), 1, "{report}");
 }
 
