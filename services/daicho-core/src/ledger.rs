@@ -163,7 +163,10 @@ impl Ledger {
 
     /// Applies a finished batch. It must have been opened on this ledger in
     /// its current state.
-    pub fn commit(&mut self, staged: Staged) {
+    ///
+    /// Returns the staged entries, so that the caller decides where they
+    /// are dropped (a service's single writer hands them to another thread).
+    pub fn commit(&mut self, staged: Staged) -> Vec<Appended> {
         assert_eq!(
             staged.base_size,
             self.size(),
@@ -179,6 +182,7 @@ impl Ledger {
             self.head = last.entry.clone();
             self.head_hash = last.hash;
         }
+        staged.entries
     }
 }
 

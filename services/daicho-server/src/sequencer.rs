@@ -289,14 +289,44 @@ struct Request {
     reply: oneshot::Sender<Result<Answer, AppendError>>,
 }
 
-/// The writer's answer to one request.
+/// The writer's answer to one request: the entries, from which the
+/// requester builds its receipts (the inclusion proofs are computed in the
+/// requester's task, not by the single writer).
 #[derive(Debug)]
 struct Answer {
-    /// One receipt per event, in order.
-    receipts: Vec<Receipt>,
+    /// One entry and entry hash per event, in order.
+    entries: Vec<(Entry, Digest)>,
+    /// The committed tree size the receipts prove inclusion in.
+    size: u64,
+    /// The checkpoint note signed for `size`.
+    note: String,
     /// How many entries the request added (not retries, and an event sent
     /// twice in the request counts once).
     appended: u64,
+}
+
+impl Answer {
+    /// The receipts, with inclusion proofs from `ledger`'s tree, which
+    /// holds at least `size` entries.
+    fn receipts(self, ledger: &RwLock<Ledger>) -> Vec<Receipt> {
+        let l = read(ledger);
+        let tree = l.tree();
+        self.entries
+            .into_iter()
+            .map(|(entry, entry_hash)| {
+                let inclusion = tree
+                    .inclusion_proof(entry.seq, self.size)
+                    .expect("every committed entry is in the tree");
+                Receipt {
+                    format: RECEIPT_FORMAT.to_owned(),
+                    entry,
+                    entry_hash,
+                    inclusion,
+                    checkpoint: self.note.clone(),
+                }
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -442,7 +472,8 @@ impl Sequencer {
             return Ok(Vec::new());
         }
         if atomic || events.len() == 1 {
-            return Ok(self.submit(events, verified_with).await?.await?.receipts);
+            let answer = self.submit(events, verified_with).await?.await?;
+            return Ok(answer.receipts(&self.snapshot().ledger));
         }
         self.append_each(events, verified_with)
             .await
@@ -462,7 +493,8 @@ impl Sequencer {
             return Ok((Vec::new(), 0));
         }
         let answer = self.submit(events, verified_with).await?.await?;
-        Ok((answer.receipts, answer.appended))
+        let appended = answer.appended;
+        Ok((answer.receipts(&self.snapshot().ledger), appended))
     }
 
     /// Appends each event as its own request (all in the same group commit
@@ -482,7 +514,9 @@ impl Sequencer {
         let mut out = Vec::with_capacity(waiting.len());
         for w in waiting {
             let result = match w {
-                Ok(reply) => reply.await.map(|mut a| a.receipts.remove(0)),
+                Ok(reply) => reply
+                    .await
+                    .map(|a| a.receipts(&self.snapshot().ledger).remove(0)),
                 Err(e) => Err(e),
             };
             out.push(result);
@@ -890,7 +924,9 @@ impl Writer {
             // From here until the commit succeeds, memory is ahead of the
             // database; any error makes the next group reload.
             self.stale = true;
-            write(&self.ledger).commit(staged);
+            let done = write(&self.ledger).commit(staged);
+            // The events are freed by another thread, not the writer.
+            tokio::task::spawn_blocking(move || drop(done));
             let (cp, note) = self.sign_checkpoint()?;
             self.pending = Some(cp.clone());
             tx.insert(&[], Some((cp.size, &note))).await?;
@@ -909,9 +945,7 @@ impl Writer {
             self.publish();
         }
 
-        let ledger = read(&self.ledger);
-        let tree = ledger.tree();
-        let size = tree.size();
+        let size = read(&self.ledger).size();
         let answers = plans
             .into_iter()
             .map(|plan| {
@@ -925,27 +959,17 @@ impl Writer {
                         .collect();
                     added.sort_unstable();
                     added.dedup();
-                    let receipts = slots
+                    let entries = slots
                         .into_iter()
-                        .map(|slot| {
-                            let (entry, entry_hash) = match slot {
-                                Slot::Stored(entry, hash) => (entry, hash),
-                                Slot::Staged(i) => new_entries[i].clone(),
-                            };
-                            let inclusion = tree
-                                .inclusion_proof(entry.seq, size)
-                                .expect("every committed entry is in the tree");
-                            Receipt {
-                                format: RECEIPT_FORMAT.to_owned(),
-                                entry,
-                                entry_hash,
-                                inclusion,
-                                checkpoint: self.note.clone(),
-                            }
+                        .map(|slot| match slot {
+                            Slot::Stored(entry, hash) => (entry, hash),
+                            Slot::Staged(i) => new_entries[i].clone(),
                         })
                         .collect();
                     Answer {
-                        receipts,
+                        entries,
+                        size,
+                        note: self.note.clone(),
                         appended: added.len() as u64,
                     }
                 })
