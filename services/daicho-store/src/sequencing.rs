@@ -196,7 +196,7 @@ impl Sequencing {
                             .push_bind(v.event_hash.as_slice())
                             .push_bind(v.prev_hash.as_slice())
                             .push_bind(v.entry_hash.as_slice())
-                            .push_bind(&v.event_id_bytes[..])
+                            .push_bind(v.event_id.to_bytes().to_vec())
                             .push_bind(v.event_type.as_str())
                             .push_bind(v.event.as_ref());
                     });
@@ -281,7 +281,7 @@ impl PgColumns {
         self.event_hash.push(v.event_hash);
         self.prev_hash.push(v.prev_hash);
         self.entry_hash.push(v.entry_hash);
-        self.event_id.push(v.event_id);
+        self.event_id.push(v.event_id.as_str().to_owned());
         self.event_type.push(v.event_type);
         self.event.push(v.event.into_owned());
     }

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use daicho_core::entry::Entry;
-use daicho_core::event::SignedEvent;
+use daicho_core::event::{EventId, SignedEvent};
 use daicho_core::ledger::Appended;
 use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
@@ -56,10 +56,8 @@ pub(crate) struct EntryValues<'a> {
     pub event_hash: Vec<u8>,
     pub prev_hash: Vec<u8>,
     pub entry_hash: Vec<u8>,
-    /// The event id as text (PostgreSQL's column).
-    pub event_id: String,
-    /// The event id as 16 bytes (SQLite's column).
-    pub event_id_bytes: [u8; 16],
+    /// The event id: text in PostgreSQL's column, 16 bytes in SQLite's.
+    pub event_id: &'a EventId,
     pub event_type: String,
     /// The canonical bytes of the signed event.
     pub event: Cow<'a, [u8]>,
@@ -71,7 +69,7 @@ impl<'a> EntryValues<'a> {
     pub(crate) fn of(
         entry: &Entry,
         hash: &Digest,
-        event: &SignedEvent,
+        event: &'a SignedEvent,
         bytes: Option<&'a [u8]>,
     ) -> Result<EntryValues<'a>, StoreError> {
         Ok(EntryValues {
@@ -80,8 +78,7 @@ impl<'a> EntryValues<'a> {
             event_hash: entry.event_hash.0.to_vec(),
             prev_hash: entry.prev_hash.0.to_vec(),
             entry_hash: hash.0.to_vec(),
-            event_id: event.body.event_id.as_str().to_owned(),
-            event_id_bytes: event.body.event_id.to_bytes(),
+            event_id: &event.body.event_id,
             event_type: event.body.event_type.as_str().to_owned(),
             event: match bytes {
                 Some(b) => Cow::Borrowed(b),

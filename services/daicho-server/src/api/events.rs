@@ -357,28 +357,26 @@ fn verify_events(
             }
         });
     }
-    let to_check: Vec<usize> = (0..events.len())
-        .filter(|&i| matches!(outcomes[i], Ok(Some(_))))
-        .collect();
-    let keys: Vec<_> = to_check
+    // The authorised events, with the key each is checked against.
+    let to_check: Vec<(usize, PublicKey)> = outcomes
         .iter()
-        .map(|&i| match &outcomes[i] {
-            Ok(Some(k)) => k.0,
-            _ => unreachable!("filtered above"),
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Ok(Some(key)) => Some((i, *key)),
+            _ => None,
         })
         .collect();
     let messages: Vec<Vec<u8>> = to_check
         .iter()
-        .map(|&i| events[i].body.signing_message())
+        .map(|&(i, _)| events[i].body.signing_message())
         .collect();
     let checks: Vec<SignatureCheck<'_>> = to_check
         .iter()
-        .zip(&keys)
         .zip(&messages)
-        .map(|((&i, key), message)| SignatureCheck {
-            key,
+        .map(|((i, key), message)| SignatureCheck {
+            key: &key.0,
             message,
-            signature: events[i].signature.0,
+            signature: events[*i].signature.0,
         })
         .collect();
     let failed = if checks.len() == 1 {
@@ -391,7 +389,7 @@ fn verify_events(
         batches.failures(&checks)
     };
     for f in failed {
-        let i = to_check[f];
+        let (i, _) = to_check[f];
         outcomes[i] = Err(RegistryError::BadSignature(events[i].body.key_id.clone()));
     }
     outcomes
