@@ -834,15 +834,16 @@ impl Writer {
             return Err(GroupError::Refused(why.clone()));
         }
         let mut tx = self.store.begin_sequencing().await?;
-        self.sync_with_database(&mut tx).await?;
-
         let mut ids: Vec<EventId> = group
             .iter()
             .flat_map(|(events, _)| events.iter().map(|e| e.event().body.event_id.clone()))
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let stored = tx.find_event_ids(&ids).await?;
+        // Which of the group's events are already stored, read together
+        // with the database's size under the lock.
+        let (db_size, stored) = tx.size_and_event_ids(&ids).await?;
+        self.sync_with_database(&mut tx, db_size).await?;
 
         let (plans, staged) = {
             let ledger = read(&self.ledger);
@@ -909,7 +910,6 @@ impl Writer {
             // Only replays and refusals: nothing to write.
             tx.rollback().await?;
         } else {
-            tx.insert_appended(&staged.entries, None).await?;
             let registry_changed = staged.entries.iter().any(|a| {
                 matches!(
                     a.event.body.event_type.as_str(),
@@ -925,12 +925,14 @@ impl Writer {
             // database; any error makes the next group reload.
             self.stale = true;
             let done = write(&self.ledger).commit(staged);
-            // The events are freed by another thread, not the writer.
-            tokio::task::spawn_blocking(move || drop(done));
             let (cp, note) = self.sign_checkpoint()?;
             self.pending = Some(cp.clone());
-            tx.insert(&[], Some((cp.size, &note))).await?;
-            tx.commit().await?;
+            // The entries, the checkpoint that covers them and the commit,
+            // in as few round trips as the backend allows.
+            tx.insert_appended_and_commit(&done, Some((cp.size, &note)))
+                .await?;
+            // The events are freed by another thread, not the writer.
+            tokio::task::spawn_blocking(move || drop(done));
             self.stale = false;
             self.pending = None;
             self.last_signed = cp;
@@ -978,11 +980,15 @@ impl Writer {
         Ok(answers)
     }
 
-    /// Brings the in-memory ledger to the database's state under the lock:
+    /// Brings the in-memory ledger to the database's state (`db_size`
+    /// entries) under the lock:
     /// a reload after a failed commit, or a catch-up with what another
     /// process appended. Refuses a database that lost entries.
-    async fn sync_with_database(&mut self, tx: &mut Sequencing) -> Result<(), GroupError> {
-        let db_size = tx.size().await?;
+    async fn sync_with_database(
+        &mut self,
+        tx: &mut Sequencing,
+        db_size: u64,
+    ) -> Result<(), GroupError> {
         if self.stale {
             self.reload().await?;
         } else {

@@ -7,9 +7,10 @@
 //! sequencer in `daicho-server` puts the two together.
 //!
 //! Appends go through [`Sequencing`], which holds the database's single
-//! writer lock (`BEGIN IMMEDIATE` on SQLite, a transaction-scoped advisory
-//! lock on PostgreSQL), so that several processes on one database never
-//! assign the same sequence number twice.
+//! writer lock (`BEGIN IMMEDIATE` on SQLite, on a connection kept for
+//! sequencing; a transaction-scoped advisory lock on PostgreSQL), so that
+//! several processes on one database never assign the same sequence number
+//! twice.
 //!
 //! Architecture Invariant: this is the only crate that speaks SQL. Both
 //! backends pass the same conformance suite (`tests/conformance.rs`).

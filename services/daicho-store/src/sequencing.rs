@@ -4,9 +4,13 @@ use std::collections::HashMap;
 
 use daicho_core::event::EventId;
 use daicho_core::ledger::Appended;
-use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{FromRow, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+use tokio::sync::OwnedMutexGuard;
 
-use crate::store::{checkpoint_row, latest_checkpoint_sql, Store, StoredCheckpoint, SIZE_SQL};
+use crate::store::{
+    checkpoint_row, latest_checkpoint_sql, SqliteWriter, Store, StoredCheckpoint, SIZE_SQL,
+};
 use crate::stored::{decode, decode_all, to_i64, to_u64, EntryRow, EntryValues, ENTRY_COLUMNS};
 use crate::{StoreError, StoredEntry};
 
@@ -37,19 +41,91 @@ pub struct Sequencing {
 
 #[derive(Debug)]
 enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Runs the same code on either backend's transaction.
+/// A transaction on the store's SQLite writer connection, driven by hand
+/// rather than by sqlx's `Transaction` (which needs a connection it owns or
+/// borrows; this one is held through the store's lock), so that its
+/// `BEGIN IMMEDIATE` travels with its first query and its `COMMIT` with its
+/// last INSERT: a commit then costs the writer two round trips to the
+/// database's thread instead of four.
+#[derive(Debug)]
+struct SqliteTx {
+    writer: Option<OwnedMutexGuard<Option<SqliteWriter>>>,
+    /// The first query (with the BEGIN) has been sent.
+    begun: bool,
+}
+
+impl SqliteTx {
+    fn writer(&mut self) -> &mut SqliteWriter {
+        self.writer
+            .as_mut()
+            .and_then(|w| w.as_mut())
+            .expect("a sequencing holds the open writer connection")
+    }
+
+    fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.writer().conn
+    }
+
+    /// What precedes the transaction's first statement: its BEGIN.
+    /// IMMEDIATE takes the write lock before the first read, so two
+    /// writers cannot both read the same size.
+    fn begin_prefix(&mut self) -> &'static str {
+        if self.begun {
+            ""
+        } else {
+            self.begun = true;
+            self.writer().maybe_open = true;
+            "BEGIN IMMEDIATE; "
+        }
+    }
+
+    /// Ends the transaction with `COMMIT` or `ROLLBACK`, if it began.
+    async fn end(mut self, how: &str) -> Result<(), StoreError> {
+        if self.begun {
+            sqlx::query(how).execute(self.conn()).await?;
+            self.writer().maybe_open = false;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        let Some(mut writer) = self.writer.take() else {
+            return;
+        };
+        if !writer.as_ref().is_some_and(|w| w.maybe_open) {
+            return;
+        }
+        // Rolled back now, still holding the connection, so that the
+        // database's write lock is not kept until the next sequencing;
+        // without a runtime to do it on, the next sequencing does it first.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Some(w) = writer.as_mut() {
+                    w.roll_back().await;
+                }
+            });
+        }
+    }
+}
+
+/// Runs the same code on either backend's transaction, with `$sql` the
+/// statement to run (preceded by the BEGIN on SQLite if it is the first).
 macro_rules! on_tx {
-    ($self:expr, $conn:ident => $body:expr) => {
+    ($self:expr, $sql:ident, $conn:ident => $body:expr) => {
         match &mut $self.tx {
             Tx::Sqlite(tx) => {
-                let $conn = &mut **tx;
+                let $sql = format!("{}{}", tx.begin_prefix(), $sql);
+                let $conn = tx.conn();
                 $body
             }
             Tx::Postgres(tx) => {
+                let $sql: String = $sql.into();
                 let $conn = &mut **tx;
                 $body
             }
@@ -60,9 +136,21 @@ macro_rules! on_tx {
 impl Sequencing {
     pub(crate) async fn begin(store: &Store) -> Result<Sequencing, StoreError> {
         let tx = match store {
-            // IMMEDIATE takes the write lock now rather than at the first
-            // write, so two writers cannot both read the same size.
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            // The BEGIN is sent with the first query (see `SqliteTx`).
+            Store::Sqlite { writer, .. } => {
+                let mut writer = writer.clone().lock_owned().await;
+                let Some(w) = writer.as_mut() else {
+                    return Err(StoreError::Internal(sqlx::Error::PoolClosed));
+                };
+                // A transaction a dropped sequencing could not roll back.
+                if w.maybe_open {
+                    w.roll_back().await;
+                }
+                Tx::Sqlite(SqliteTx {
+                    writer: Some(writer),
+                    begun: false,
+                })
+            }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 // A stuck writer must not hang every other process forever.
@@ -84,7 +172,8 @@ impl Sequencing {
 
     /// The number of entries in the database.
     pub async fn size(&mut self) -> Result<u64, StoreError> {
-        let n: i64 = on_tx!(self, c => sqlx::query_scalar(SIZE_SQL).fetch_one(c).await?);
+        let sql = SIZE_SQL;
+        let n: i64 = on_tx!(self, sql, c => sqlx::query_scalar(&sql).fetch_one(c).await?);
         to_u64(n)
     }
 
@@ -94,13 +183,14 @@ impl Sequencing {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= $1 ORDER BY seq");
         let from = to_i64(from)?;
         let rows: Vec<EntryRow> =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(from).fetch_all(c).await?);
+            on_tx!(self, sql, c => sqlx::query_as(&sql).bind(from).fetch_all(c).await?);
         decode_all(rows)
     }
 
     /// The latest stored checkpoint.
     pub async fn latest_checkpoint(&mut self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row: Option<(i64, String)> = on_tx!(self, c => sqlx::query_as(latest_checkpoint_sql())
+        let sql = latest_checkpoint_sql();
+        let row: Option<(i64, String)> = on_tx!(self, sql, c => sqlx::query_as(&sql)
             .fetch_optional(c)
             .await?);
         row.map(checkpoint_row).transpose()
@@ -112,42 +202,93 @@ impl Sequencing {
         &mut self,
         ids: &[EventId],
     ) -> Result<HashMap<EventId, StoredEntry>, StoreError> {
+        Ok(self.size_and_event_ids(ids).await?.1)
+    }
+
+    /// The number of entries in the database and [`Sequencing::find_event_ids`]:
+    /// what a commit reads under the lock before it sequences. On SQLite
+    /// both are one query, saving the writer a round trip to the database's
+    /// thread per commit.
+    pub async fn size_and_event_ids(
+        &mut self,
+        ids: &[EventId],
+    ) -> Result<(u64, HashMap<EventId, StoredEntry>), StoreError> {
         let mut rows: Vec<EntryRow> = Vec::new();
+        let size: i64;
         match &mut self.tx {
             Tx::Sqlite(tx) => {
-                for chunk in ids.chunks(SQLITE_IDS_PER_SELECT) {
-                    let mut qb = QueryBuilder::<Sqlite>::new(format!(
-                        "SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id IN ("
-                    ));
-                    let mut list = qb.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.to_bytes().to_vec());
+                // The first query also counts the entries: its first
+                // statement's single column tells its row from theirs.
+                let mut sizes = Vec::new();
+                let mut chunks = ids.chunks(SQLITE_IDS_PER_SELECT);
+                let mut chunk = chunks.next();
+                let mut qb = QueryBuilder::<Sqlite>::new(tx.begin_prefix());
+                qb.push(SIZE_SQL);
+                loop {
+                    if let Some(chunk) = chunk {
+                        if !qb.sql().is_empty() {
+                            qb.push("; ");
+                        }
+                        qb.push(format!(
+                            "SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id IN ("
+                        ));
+                        let mut list = qb.separated(", ");
+                        for id in chunk {
+                            list.push_bind(id.to_bytes().to_vec());
+                        }
+                        qb.push(")");
                     }
-                    qb.push(")");
-                    rows.extend(qb.build_query_as::<EntryRow>().fetch_all(&mut **tx).await?);
+                    for row in qb.build().fetch_all(tx.conn()).await? {
+                        if row.len() == 1 {
+                            sizes.push(row.try_get::<i64, _>(0)?);
+                        } else {
+                            rows.push(EntryRow::from_row(&row)?);
+                        }
+                    }
+                    chunk = chunks.next();
+                    if chunk.is_none() {
+                        break;
+                    }
+                    qb = QueryBuilder::new("");
                 }
+                size = match sizes[..] {
+                    [n] => n,
+                    _ => {
+                        return Err(StoreError::Internal(sqlx::Error::Protocol(format!(
+                            "{} sizes counted by one query",
+                            sizes.len()
+                        ))))
+                    }
+                };
             }
             Tx::Postgres(tx) => {
-                let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
-                let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = ANY($1)");
-                // Planned anew each time, not prepared: a ledger starts with
-                // a row or two, where a sequential scan is the cheaper plan,
-                // and PostgreSQL would keep that plan for the connection's
-                // life while the table grows (only ANALYZE invalidates it),
-                // reading the whole ledger on every commit.
-                rows = sqlx::query_as(&sql)
-                    .bind(&ids)
-                    .persistent(false)
-                    .fetch_all(&mut **tx)
-                    .await?;
+                size = sqlx::query_scalar(SIZE_SQL).fetch_one(&mut **tx).await?;
+                if !ids.is_empty() {
+                    let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+                    let sql =
+                        format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = ANY($1)");
+                    // Planned anew each time, not prepared: a ledger starts
+                    // with a row or two, where a sequential scan is the
+                    // cheaper plan, and PostgreSQL would keep that plan for
+                    // the connection's life while the table grows (only
+                    // ANALYZE invalidates it), reading the whole ledger on
+                    // every commit.
+                    rows = sqlx::query_as(&sql)
+                        .bind(&ids)
+                        .persistent(false)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                }
             }
         }
-        rows.into_iter()
+        let found = rows
+            .into_iter()
             .map(|row| {
                 let e = decode(row)?;
                 Ok((e.event.body.event_id.clone(), e))
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        Ok((to_u64(size)?, found))
     }
 
     /// Inserts `entries` and, if given, the checkpoint `(size, note)` that
@@ -164,7 +305,7 @@ impl Sequencing {
             .iter()
             .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, None))
             .collect::<Result<Vec<_>, _>>()?;
-        self.insert_values(values, checkpoint).await
+        self.insert_values(values, checkpoint, false).await
     }
 
     /// [`Sequencing::insert`] for entries fresh from a ledger batch, which
@@ -178,64 +319,140 @@ impl Sequencing {
             .iter()
             .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
             .collect::<Result<Vec<_>, _>>()?;
-        self.insert_values(values, checkpoint).await
+        self.insert_values(values, checkpoint, false).await
     }
 
+    /// [`Sequencing::insert_appended`] and [`Sequencing::commit`] in one
+    /// step: on SQLite the `COMMIT` travels with the last INSERT, saving
+    /// the writer a round trip per commit. When this returns `Ok`, the rows
+    /// are durable; on an error, whether they are is unknown to the caller
+    /// (the commit itself may have failed after writing), and the
+    /// transaction is rolled back if it is still open.
+    pub async fn insert_appended_and_commit(
+        mut self,
+        entries: &[Appended],
+        checkpoint: Option<(u64, &str)>,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() && checkpoint.is_none() {
+            return self.commit().await;
+        }
+        let values = entries
+            .iter()
+            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self.tx {
+            Tx::Sqlite(_) => {
+                self.insert_values(values, checkpoint, true).await?;
+                if let Tx::Sqlite(tx) = &mut self.tx {
+                    tx.writer().maybe_open = false;
+                }
+                Ok(())
+            }
+            Tx::Postgres(_) => {
+                self.insert_values(values, checkpoint, false).await?;
+                self.commit().await
+            }
+        }
+    }
+
+    /// Inserts `values` and the checkpoint; with `commit` (SQLite only),
+    /// the last query ends with the `COMMIT`.
     async fn insert_values(
         &mut self,
         values: Vec<EntryValues<'_>>,
         checkpoint: Option<(u64, &str)>,
+        commit: bool,
     ) -> Result<(), StoreError> {
+        let checkpoint = checkpoint
+            .map(|(size, note)| to_i64(size).map(|size| (size, note)))
+            .transpose()?;
         match &mut self.tx {
             Tx::Sqlite(tx) => {
+                // The checkpoint (and the COMMIT) ride in the last INSERT's
+                // query: SQLite runs the statements of one query in turn,
+                // binding its parameters in order, and stops at the first
+                // that fails.
+                let mut queries = Vec::new();
                 for chunk in values.chunks(SQLITE_ROWS_PER_INSERT) {
-                    let mut qb = QueryBuilder::<Sqlite>::new(INSERT_ENTRIES);
-                    qb.push_values(chunk, |mut row, v| {
-                        row.push_bind(v.seq)
-                            .push_bind(v.recorded_at.as_str())
-                            .push_bind(v.event_hash.as_slice())
-                            .push_bind(v.prev_hash.as_slice())
-                            .push_bind(v.entry_hash.as_slice())
-                            .push_bind(v.event_id.to_bytes().to_vec())
-                            .push_bind(v.event_type.as_str())
-                            .push_bind(v.event.as_ref());
-                    });
-                    qb.build().execute(&mut **tx).await?;
+                    let mut qb = QueryBuilder::<Sqlite>::new(tx.begin_prefix());
+                    qb.push(INSERT_ENTRIES);
+                    push_sqlite_rows(&mut qb, chunk);
+                    queries.push(qb);
+                }
+                if checkpoint.is_some() || commit {
+                    if queries.is_empty() {
+                        queries.push(QueryBuilder::new(tx.begin_prefix()));
+                    }
+                    let last = queries.last_mut().expect("one query at least");
+                    if let Some((size, note)) = checkpoint {
+                        if !last.sql().is_empty() && !last.sql().ends_with("; ") {
+                            last.push("; ");
+                        }
+                        push_checkpoint(last, size, note);
+                    }
+                    if commit {
+                        if !last.sql().is_empty() && !last.sql().ends_with("; ") {
+                            last.push("; ");
+                        }
+                        last.push("COMMIT");
+                    }
+                }
+                for mut qb in queries {
+                    qb.build().execute(tx.conn()).await?;
                 }
             }
-            Tx::Postgres(tx) if !values.is_empty() => {
-                // Columns as arrays: one statement and eight parameters
-                // whatever the number of rows.
-                let mut cols = PgColumns::default();
-                for v in values {
-                    cols.push(v);
+            Tx::Postgres(tx) => {
+                let mut sql = String::new();
+                if !values.is_empty() {
+                    // Columns as arrays: one statement and eight parameters
+                    // whatever the number of rows; the checkpoint, if any,
+                    // is inserted by the same statement.
+                    sql = format!(
+                        "{INSERT_ENTRIES} SELECT * FROM UNNEST($1::bigint[], $2::text[], \
+                         $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::text[], \
+                         $8::bytea[])"
+                    );
                 }
-                sqlx::query(&format!(
-                    "{INSERT_ENTRIES} SELECT * FROM UNNEST($1::bigint[], $2::text[], \
-                     $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::text[], $8::bytea[])"
-                ))
-                .bind(cols.seq)
-                .bind(cols.recorded_at)
-                .bind(cols.event_hash)
-                .bind(cols.prev_hash)
-                .bind(cols.entry_hash)
-                .bind(cols.event_id)
-                .bind(cols.event_type)
-                .bind(cols.event)
-                .execute(&mut **tx)
-                .await?;
+                let (first_param, with_entries) = if values.is_empty() {
+                    (1, false)
+                } else {
+                    (9, true)
+                };
+                if checkpoint.is_some() {
+                    let insert_cp = format!(
+                        "INSERT INTO checkpoints (size, note) VALUES (${first_param}, ${})",
+                        first_param + 1
+                    );
+                    sql = if with_entries {
+                        format!("WITH appended AS ({sql}) {insert_cp}")
+                    } else {
+                        insert_cp
+                    };
+                }
+                if sql.is_empty() {
+                    return Ok(());
+                }
+                let mut query = sqlx::query(&sql);
+                if with_entries {
+                    let mut cols = PgColumns::default();
+                    for v in values {
+                        cols.push(v);
+                    }
+                    query = query
+                        .bind(cols.seq)
+                        .bind(cols.recorded_at)
+                        .bind(cols.event_hash)
+                        .bind(cols.prev_hash)
+                        .bind(cols.entry_hash)
+                        .bind(cols.event_id)
+                        .bind(cols.event_type)
+                        .bind(cols.event);
+                }
+                if let Some((size, note)) = checkpoint {
+                    query = query.bind(size).bind(note);
+                }
+                query.execute(&mut **tx).await?;
             }
-            Tx::Postgres(_) => {}
-        }
-        if let Some((size, note)) = checkpoint {
-            let size = to_i64(size)?;
-            on_tx!(self, c => {
-                sqlx::query("INSERT INTO checkpoints (size, note) VALUES ($1, $2)")
-                    .bind(size)
-                    .bind(note)
-                    .execute(c)
-                    .await?;
-            });
         }
         Ok(())
     }
@@ -244,7 +461,9 @@ impl Sequencing {
     /// durable.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            // Not committed: the transaction is still marked open, and
+            // dropping it rolls back.
+            Tx::Sqlite(tx) => tx.end("COMMIT").await?,
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
@@ -254,11 +473,34 @@ impl Sequencing {
     /// the database to confirm).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.tx {
-            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Sqlite(tx) => tx.end("ROLLBACK").await?,
             Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }
+}
+
+/// Appends `VALUES (…), (…)` for `rows` to an SQLite INSERT.
+fn push_sqlite_rows<'a>(qb: &mut QueryBuilder<'a, Sqlite>, rows: &'a [EntryValues<'_>]) {
+    qb.push_values(rows, |mut row, v| {
+        row.push_bind(v.seq)
+            .push_bind(v.recorded_at.as_str())
+            .push_bind(v.event_hash.as_slice())
+            .push_bind(v.prev_hash.as_slice())
+            .push_bind(v.entry_hash.as_slice())
+            .push_bind(v.event_id.to_bytes().to_vec())
+            .push_bind(v.event_type.as_str())
+            .push_bind(v.event.as_ref());
+    });
+}
+
+/// Appends the INSERT of a checkpoint to an SQLite query.
+fn push_checkpoint<'a>(qb: &mut QueryBuilder<'a, Sqlite>, size: i64, note: &'a str) {
+    qb.push("INSERT INTO checkpoints (size, note) VALUES (");
+    qb.push_bind(size);
+    qb.push(", ");
+    qb.push_bind(note);
+    qb.push(")");
 }
 
 /// Entry columns as PostgreSQL arrays.

@@ -1,6 +1,7 @@
 //! The store handle: opening, migrations, reads and tokens.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use daicho_core::event::EventId;
@@ -8,9 +9,10 @@ use daicho_core::Digest;
 use futures_util::{Stream, TryStreamExt};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::ConnectOptions;
+use sqlx::{ConnectOptions, Connection};
 
 use crate::sequencing::Sequencing;
 use crate::stored::{decode, decode_all, digest, to_i64, to_u64, EntryRow, ENTRY_COLUMNS};
@@ -39,9 +41,38 @@ pub struct StoredCheckpoint {
 pub enum Store {
     /// An SQLite file in WAL mode with `synchronous=FULL`, so that a
     /// committed transaction is on disk when the commit returns.
-    Sqlite(SqlitePool),
+    Sqlite {
+        /// Connections for reads (and the log checkpoints).
+        pool: SqlitePool,
+        /// The one connection that sequences, held outside the pool.
+        /// SQLite has a single writer anyway. On one connection, its page
+        /// cache stays valid from commit to commit (a connection that
+        /// another wrote behind drops its cache and reads the event-id
+        /// index back), and a commit costs no pool round trips (the pool
+        /// pings a connection as it takes it back). `None` once closed.
+        writer: Arc<tokio::sync::Mutex<Option<SqliteWriter>>>,
+    },
     /// A PostgreSQL database (or one schema of it).
     Postgres(PgPool),
+}
+
+/// The SQLite connection that sequences (see [`crate::Sequencing`]); opaque
+/// outside this crate.
+#[derive(Debug)]
+pub struct SqliteWriter {
+    pub(crate) conn: SqliteConnection,
+    /// A transaction may be open on it: a sequencing sent its BEGIN and
+    /// has not seen its COMMIT or ROLLBACK through.
+    pub(crate) maybe_open: bool,
+}
+
+impl SqliteWriter {
+    /// Rolls back whatever transaction may be open. SQLite refuses a
+    /// ROLLBACK with none open, which is as good as done.
+    pub(crate) async fn roll_back(&mut self) {
+        let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+        self.maybe_open = false;
+    }
 }
 
 /// Runs the same code on either backend's pool; the SQL used this way is
@@ -49,7 +80,7 @@ pub enum Store {
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite { pool: $pool, .. } => $body,
             Store::Postgres($pool) => $body,
         }
     };
@@ -106,10 +137,17 @@ impl Store {
             .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store::Sqlite(pool))
+        let writer = SqliteWriter {
+            conn: options.connect().await?,
+            maybe_open: false,
+        };
+        Ok(Store::Sqlite {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
+        })
     }
 
     pub(crate) async fn open_postgres(
@@ -146,6 +184,13 @@ impl Store {
     /// Closes every connection; the handle (and its clones) must not be
     /// used afterwards.
     pub async fn close(&self) {
+        if let Store::Sqlite { writer, .. } = self {
+            if let Some(w) = writer.lock().await.take() {
+                // Closing fails only if the connection is already broken;
+                // it is gone either way.
+                let _ = w.conn.close().await;
+            }
+        }
         on_pool!(self, p => p.close().await)
     }
 
@@ -157,7 +202,7 @@ impl Store {
     /// inside a commit. `None` on PostgreSQL, which checkpoints by itself.
     pub async fn checkpoint_wal(&self) -> Result<Option<(u64, u64)>, StoreError> {
         match self {
-            Store::Sqlite(p) => {
+            Store::Sqlite { pool: p, .. } => {
                 let (_busy, log, copied): (i64, i64, i64) =
                     sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
                         .fetch_one(p)
@@ -175,7 +220,7 @@ impl Store {
     /// Which backend this is, for logs and metrics: `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite { .. } => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
@@ -247,7 +292,7 @@ impl Store {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = $1");
         // SQLite keeps the id as its 16 bytes, PostgreSQL as text.
         let row: Option<EntryRow> = match self {
-            Store::Sqlite(p) => {
+            Store::Sqlite { pool: p, .. } => {
                 sqlx::query_as(&sql)
                     .bind(&id.to_bytes()[..])
                     .fetch_optional(p)
@@ -374,10 +419,13 @@ impl Store {
     /// Starts a sequencing transaction: waits for the database's single
     /// writer lock and holds it until [`Sequencing::commit`] or drop.
     ///
-    /// On SQLite this is `BEGIN IMMEDIATE` (the database's write lock); on
-    /// PostgreSQL a transaction that takes a transaction-scoped advisory
-    /// lock keyed by the current schema, so ledgers in different schemas do
-    /// not wait for each other.
+    /// On SQLite this is the store's one writer connection (other handles
+    /// of this store wait for it) and `BEGIN IMMEDIATE`, the database's
+    /// write lock (other processes wait for it), which is sent with the
+    /// transaction's first statement: nothing is read before the lock is
+    /// held. On PostgreSQL it is a transaction that takes a
+    /// transaction-scoped advisory lock keyed by the current schema, so
+    /// ledgers in different schemas do not wait for each other.
     pub async fn begin_sequencing(&self) -> Result<Sequencing, StoreError> {
         Sequencing::begin(self).await
     }

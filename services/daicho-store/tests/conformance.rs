@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
-use daicho_core::ledger::{genesis_event, Ledger};
+use daicho_core::ledger::{genesis_event, Appended, Ledger};
 use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_store::scratch::{Backend, ScratchDb};
@@ -48,6 +48,10 @@ conformance!(
     reopening_keeps_everything,
     a_gap_in_seqs_is_reported,
     wal_checkpoints_copy_the_log_and_keep_everything,
+    size_is_read_with_the_event_id_lookup,
+    insert_and_commit_is_durable_or_leaves_nothing,
+    a_sequencing_that_wrote_nothing_commits_and_releases,
+    a_dropped_sequencing_lets_another_handle_write,
 );
 
 fn signer(name: &str, seed: u8) -> NoteSigner {
@@ -140,6 +144,19 @@ async fn append(store: &Store, entries: &[StoredEntry]) {
         .await
         .unwrap();
     seq.commit().await.unwrap();
+}
+
+/// Stored entries as a ledger batch hands them to the store.
+fn appended(entries: &[StoredEntry]) -> Vec<Appended> {
+    entries
+        .iter()
+        .map(|e| Appended {
+            entry: e.entry.clone(),
+            hash: e.hash,
+            event: e.event.clone(),
+            bytes: e.event.canonical_bytes(),
+        })
+        .collect()
 }
 
 async fn empty_store_has_nothing(backend: Backend) {
@@ -527,4 +544,139 @@ async fn sqlite_ids_written_as_text_are_migrated_to_bytes() {
 async fn unknown_url_schemes_are_refused() {
     let err = Store::open("mysql://localhost/db").await.unwrap_err();
     assert!(matches!(err, StoreError::BadUrl(_)), "{err:?}");
+}
+
+async fn size_is_read_with_the_event_id_lookup(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let store = db.open().await.unwrap();
+    let all = chain(6);
+    let mut seq = store.begin_sequencing().await.unwrap();
+    let (size, found) = seq.size_and_event_ids(&[event_id(0)]).await.unwrap();
+    assert_eq!((size, found.len()), (0, 0));
+    seq.commit().await.unwrap();
+
+    append(&store, &all[..5]).await;
+    let mut seq = store.begin_sequencing().await.unwrap();
+    let (size, found) = seq.size_and_event_ids(&[]).await.unwrap();
+    assert_eq!((size, found.len()), (5, 0));
+    let ids = [all[3].event.body.event_id.clone(), event_id(999)];
+    let (size, found) = seq.size_and_event_ids(&ids).await.unwrap();
+    assert_eq!(size, 5);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[&ids[0]], all[3]);
+    // More ids than one SQLite query binds: the size is still read once.
+    let mut many: Vec<EventId> = (0..40_000).map(event_id).collect();
+    many.push(all[0].event.body.event_id.clone());
+    let (size, found) = seq.size_and_event_ids(&many).await.unwrap();
+    assert_eq!((size, found.len()), (5, 4));
+    // And it sees what this transaction wrote.
+    seq.insert(&all[5..], Some((6, &note(6)))).await.unwrap();
+    assert_eq!(seq.size_and_event_ids(&[]).await.unwrap().0, 6);
+    seq.rollback().await.unwrap();
+    assert_eq!(store.size().await.unwrap(), 5);
+}
+
+async fn insert_and_commit_is_durable_or_leaves_nothing(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let store = db.open().await.unwrap();
+    let all = chain(8);
+    let rows = appended(&all);
+
+    let mut seq = store.begin_sequencing().await.unwrap();
+    assert_eq!(seq.size().await.unwrap(), 0);
+    seq.insert_appended_and_commit(&rows[..4], Some((4, &note(4))))
+        .await
+        .unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all[..4]);
+    assert_eq!(store.checkpoint_at(4).await.unwrap(), Some(note(4)));
+    // Reopened, everything is there: the commit was real.
+    store.close().await;
+    let store = db.open().await.unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all[..4]);
+
+    // A repeated checkpoint size fails the whole step: no entry stays and
+    // the lock is released.
+    let seq = store.begin_sequencing().await.unwrap();
+    let err = seq
+        .insert_appended_and_commit(&rows[4..6], Some((4, "again")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.size().await.unwrap(), 4);
+    // So does a repeated seq, before its checkpoint is even tried.
+    let seq = store.begin_sequencing().await.unwrap();
+    let err = seq
+        .insert_appended_and_commit(&rows[3..6], Some((6, &note(6))))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.size().await.unwrap(), 4);
+    assert_eq!(store.checkpoint_at(6).await.unwrap(), None);
+
+    // Entries alone and a checkpoint alone work too.
+    let seq = store.begin_sequencing().await.unwrap();
+    seq.insert_appended_and_commit(&rows[4..6], None)
+        .await
+        .unwrap();
+    let seq = store.begin_sequencing().await.unwrap();
+    seq.insert_appended_and_commit(&[], Some((6, &note(6))))
+        .await
+        .unwrap();
+    let seq = store.begin_sequencing().await.unwrap();
+    seq.insert_appended_and_commit(&rows[6..], Some((8, &note(8))))
+        .await
+        .unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all);
+    assert_eq!(store.checkpoint_at(6).await.unwrap(), Some(note(6)));
+    assert_eq!(
+        store.latest_checkpoint().await.unwrap().unwrap().note,
+        note(8)
+    );
+}
+
+async fn a_sequencing_that_wrote_nothing_commits_and_releases(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let first = db.open().await.unwrap();
+    let second = db.open().await.unwrap();
+    let all = chain(3);
+    // Nothing sent at all, then nothing but a read: both end cleanly.
+    first
+        .begin_sequencing()
+        .await
+        .unwrap()
+        .commit()
+        .await
+        .unwrap();
+    let mut seq = first.begin_sequencing().await.unwrap();
+    assert_eq!(seq.size().await.unwrap(), 0);
+    seq.commit().await.unwrap();
+    let seq = first.begin_sequencing().await.unwrap();
+    seq.insert_appended_and_commit(&[], None).await.unwrap();
+    // Another handle can write at once.
+    tokio::time::timeout(Duration::from_secs(5), append(&second, &all))
+        .await
+        .expect("the lock was released");
+    assert_eq!(first.size().await.unwrap(), 3);
+}
+
+async fn a_dropped_sequencing_lets_another_handle_write(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let first = db.open().await.unwrap();
+    let second = db.open().await.unwrap();
+    let all = chain(5);
+    {
+        let mut seq = first.begin_sequencing().await.unwrap();
+        assert_eq!(seq.size().await.unwrap(), 0);
+        seq.insert(&all, Some((5, &note(5)))).await.unwrap();
+    }
+    // Another handle (as another process) gets the lock without waiting
+    // for this handle's next sequencing, and sees nothing of the first.
+    tokio::time::timeout(Duration::from_secs(5), append(&second, &all[..3]))
+        .await
+        .expect("the dropped sequencing released the lock");
+    let mut seq = first.begin_sequencing().await.unwrap();
+    assert_eq!(seq.size().await.unwrap(), 3);
+    seq.insert(&all[3..], Some((5, &note(5)))).await.unwrap();
+    seq.commit().await.unwrap();
+    assert_eq!(second.entries(0, 10).await.unwrap(), all);
 }
