@@ -22,6 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::{self, Permission, Role};
+use crate::check_pool::CheckPool;
 use crate::cli::{LogFormat, ServeConfig};
 use crate::data_dir::{self, redact, DataDir};
 use crate::keyfile;
@@ -89,6 +90,8 @@ pub struct Inner {
     /// Checks batches of event signatures, with weights from a secret drawn
     /// at start-up.
     pub signatures: BatchVerifier,
+    /// The threads that check batch requests.
+    pub checks: CheckPool,
     /// Recently verified tokens.
     tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
@@ -103,25 +106,26 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state.
+    /// Builds the state; fails if the check pool's threads cannot start.
     pub fn new(
         store: Store,
         sequencer: Sequencer,
         catalogue: &'static Catalogue,
         limits: Limits,
-    ) -> AppState {
+    ) -> std::io::Result<AppState> {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
-        AppState(Arc::new(Inner {
+        Ok(AppState(Arc::new(Inner {
             store,
             sequencer,
             catalogue,
             limits,
             metrics: Metrics::default(),
             signatures: BatchVerifier::new(secret),
+            checks: CheckPool::new(None)?,
             tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
-        }))
+        })))
     }
 
     /// Whether the service accepts traffic.
@@ -393,7 +397,8 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     )
     .await?;
     let limits = Limits::of(&cfg);
-    let state = AppState::new(store, sequencer, catalogue, limits);
+    let state = AppState::new(store, sequencer, catalogue, limits)
+        .context("starting the signature check threads")?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;

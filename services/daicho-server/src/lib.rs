@@ -15,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bundle;
+pub mod check_pool;
 pub mod cli;
 pub mod client;
 pub mod commands;

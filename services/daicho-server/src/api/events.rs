@@ -396,7 +396,7 @@ fn verify_events(
 }
 
 /// Verifies signatures against the current registry (a batch on the
-/// blocking pool, so that concurrent requests verify in parallel) and hands
+/// check pool, so that concurrent requests verify in parallel) and hands
 /// the events to the sequencer with the key each was verified with, so that
 /// it does not verify them again unless the registry changed in between.
 /// Events in `retries` are not verified: they are in the ledger already,
@@ -411,7 +411,7 @@ async fn append(
     let registry = snapshot.registry.clone();
     let in_batch = events.len() > 1;
     // One verification (~40 µs) runs in place: handing it to another
-    // thread costs more than it saves. A batch goes to the blocking pool so
+    // thread costs more than it saves. A batch goes to the check pool so
     // that it does not hold up the other requests of this worker.
     // The canonical bytes and event hashes are computed here too, where
     // requests run in parallel, rather than by the single writer.
@@ -422,7 +422,10 @@ async fn append(
     };
     let (events, outcomes) = if in_batch {
         let state = state.clone();
-        tokio::task::spawn_blocking(move || check(&state.signatures))
+        let shared = state.clone();
+        state
+            .checks
+            .run(move || check(&shared.signatures))
             .await
             .map_err(|e| ApiError::internal("verifying signatures", &e))?
     } else {
