@@ -152,18 +152,17 @@ impl Sequencing {
                 })
             }
             Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                // A stuck writer must not hang every other process forever.
-                sqlx::query("SET LOCAL lock_timeout = '30s'")
-                    .execute(&mut *tx)
-                    .await?;
-                // The lock is taken before anything is read: under READ
-                // COMMITTED every later statement then sees all that the
-                // previous holder committed.
-                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
-                    .bind(PG_LOCK_CLASS)
-                    .execute(&mut *tx)
-                    .await?;
+                // One round trip: the BEGIN and the lock go as one simple
+                // query. A stuck writer must not hang every other process
+                // forever (`lock_timeout`). The lock is taken before
+                // anything is read: under READ COMMITTED every later
+                // statement then sees all that the previous holder
+                // committed.
+                let begin = format!(
+                    "BEGIN; SET LOCAL lock_timeout = '30s'; \
+                     SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(current_schema()))"
+                );
+                let tx = pool.begin_with(begin).await?;
                 Tx::Postgres(tx)
             }
         };
@@ -206,9 +205,8 @@ impl Sequencing {
     }
 
     /// The number of entries in the database and [`Sequencing::find_event_ids`]:
-    /// what a commit reads under the lock before it sequences. On SQLite
-    /// both are one query, saving the writer a round trip to the database's
-    /// thread per commit.
+    /// what a commit reads under the lock before it sequences, in one query
+    /// (a round trip less per commit).
     pub async fn size_and_event_ids(
         &mut self,
         ids: &[EventId],
@@ -262,22 +260,49 @@ impl Sequencing {
                 };
             }
             Tx::Postgres(tx) => {
-                size = sqlx::query_scalar(SIZE_SQL).fetch_one(&mut **tx).await?;
-                if !ids.is_empty() {
-                    let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
-                    let sql =
-                        format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = ANY($1)");
-                    // Planned anew each time, not prepared: a ledger starts
-                    // with a row or two, where a sequential scan is the
-                    // cheaper plan, and PostgreSQL would keep that plan for
-                    // the connection's life while the table grows (only
-                    // ANALYZE invalidates it), reading the whole ledger on
-                    // every commit.
-                    rows = sqlx::query_as(&sql)
-                        .bind(&ids)
-                        .persistent(false)
-                        .fetch_all(&mut **tx)
-                        .await?;
+                // One statement: the size, joined with the stored entries
+                // of `ids` (none, one row with only the size).
+                let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+                let sql = format!(
+                    "SELECT s.size, {} FROM ({SIZE_SQL}) AS s (size) \
+                     LEFT JOIN entries AS e ON e.event_id = ANY($1)",
+                    ENTRY_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("e.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                type Joined = (
+                    i64,
+                    Option<i64>,
+                    Option<String>,
+                    Option<Vec<u8>>,
+                    Option<Vec<u8>>,
+                    Option<Vec<u8>>,
+                    Option<Vec<u8>>,
+                );
+                // Planned anew each time, not prepared: a ledger starts with
+                // a row or two, where a sequential scan is the cheaper plan,
+                // and PostgreSQL would keep that plan for the connection's
+                // life while the table grows (only ANALYZE invalidates it),
+                // reading the whole ledger on every commit.
+                let joined: Vec<Joined> = sqlx::query_as(&sql)
+                    .bind(&ids)
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                size = match joined.first() {
+                    Some(row) => row.0,
+                    None => {
+                        return Err(StoreError::Internal(sqlx::Error::Protocol(
+                            "no size counted".into(),
+                        )))
+                    }
+                };
+                for row in joined {
+                    if let (_, Some(seq), Some(at), Some(eh), Some(ph), Some(h), Some(ev)) = row {
+                        rows.push((seq, at, eh, ph, h, ev));
+                    }
                 }
             }
         }
