@@ -69,6 +69,14 @@ impl EventId {
         }
         Ok(EventId(s.to_owned()))
     }
+    /// A time-ordered id (UUID version 7, RFC 9562 §5.7): `unix_millis` in
+    /// its first 48 bits, then `random` (the caller supplies the clock and
+    /// the randomness). Ids made later sort after, so a ledger's event-id
+    /// index takes them at its end instead of at random places.
+    pub fn time_ordered(unix_millis: u64, random: [u8; 10]) -> EventId {
+        let u = uuid::Builder::from_unix_timestamp_millis(unix_millis, &random).into_uuid();
+        EventId(u.hyphenated().to_string())
+    }
     /// From 16 bytes (the caller supplies the randomness).
     pub fn from_bytes(bytes: [u8; 16]) -> EventId {
         let u = uuid::Builder::from_random_bytes(bytes).into_uuid();
@@ -451,5 +459,19 @@ mod tests {
         );
         let other = EventId::parse("00112233-4455-6677-8899-aabbccddeef0").unwrap();
         assert_ne!(id.to_bytes(), other.to_bytes());
+    }
+
+    #[test]
+    fn time_ordered_ids_are_version_7_and_sort_by_time() {
+        // RFC 9562 Appendix A.6: 2022-02-22 19:22:22 UTC.
+        let id = EventId::time_ordered(0x017F_22E2_79B0, [0; 10]);
+        assert_eq!(id.as_str(), "017f22e2-79b0-7000-8000-000000000000");
+        assert_eq!(EventId::parse(id.as_str()).unwrap(), id);
+        let millis = 1_795_000_000_000;
+        let first = EventId::time_ordered(millis, [0xff; 10]);
+        let later = EventId::time_ordered(millis + 1, [0; 10]);
+        assert_eq!(&first.as_str()[14..15], "7");
+        assert!(first.to_bytes() < later.to_bytes());
+        assert!(first < later);
     }
 }

@@ -157,10 +157,9 @@ fn sample() -> anyhow::Result<Sample> {
     bail!("the catalogue has no example payload")
 }
 
-fn random_id() -> EventId {
-    let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    EventId::from_bytes(b)
+/// Event ids as `daicho sign` makes them: time-ordered (UUID version 7).
+fn fresh_id() -> EventId {
+    daicho_server::commands::fresh_event_id()
 }
 
 fn now_text() -> String {
@@ -178,7 +177,7 @@ fn sign(
     payload: Map<String, Value>,
 ) -> SignedEvent {
     UnsignedEvent {
-        event_id: random_id(),
+        event_id: fresh_id(),
         event_type: EventType::parse(event_type).expect("valid type"),
         schema_version: version,
         occurred_at: OccurredAt::parse(&now_text()).expect("valid time"),

@@ -2,11 +2,10 @@
 //! with the administrator key and posted to a running service.
 
 use anyhow::{bail, Context as _};
-use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
+use daicho_core::event::{Actor, EventType, Label, UnsignedEvent};
 use daicho_core::keys::{KeyId, NoteSigner};
 use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, KEY_REGISTERED, KEY_REVOKED};
 use daicho_core::timestamp::OccurredAt;
-use rand::RngCore as _;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
@@ -27,11 +26,9 @@ fn registry_event<P: Serialize>(
     let serde_json::Value::Object(payload) = serde_json::to_value(payload)? else {
         bail!("a registry payload is an object");
     };
-    let mut id = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut id);
     let now = time::OffsetDateTime::now_utc().format(&Rfc3339)?;
     let event = UnsignedEvent {
-        event_id: EventId::from_bytes(id),
+        event_id: super::fresh_event_id(),
         event_type: EventType::parse(event_type).map_err(anyhow::Error::msg)?,
         schema_version: 1,
         occurred_at: OccurredAt::parse(&now)?,

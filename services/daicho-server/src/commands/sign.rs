@@ -3,9 +3,8 @@
 use std::io::{Read as _, Write as _};
 
 use anyhow::{bail, Context as _};
-use daicho_core::event::{EventId, UnsignedEvent};
+use daicho_core::event::UnsignedEvent;
 use daicho_core::jcs;
-use rand::RngCore as _;
 use serde_json::Value;
 
 use crate::cli::{KeygenConfig, SignConfig};
@@ -39,7 +38,7 @@ pub fn keygen(cfg: &KeygenConfig) -> anyhow::Result<()> {
 
 /// Fills in what a source system may leave out, then signs.
 ///
-/// `event_id` gets a fresh random UUID, `key_id` the signing key's id,
+/// `event_id` gets a fresh time-ordered UUID (version 7), `key_id` the signing key's id,
 /// `source` the configured source, and `schema_version` the newest version
 /// the embedded catalogue knows for the type. Anything the caller did give
 /// is kept and signed as given, except a `key_id` or `source` that
@@ -72,11 +71,9 @@ pub fn sign_envelope(
         Some(other) => bail!("source {other} differs from --source {source:?}"),
     }
     if !map.contains_key("event_id") {
-        let mut bytes = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
         map.insert(
             "event_id".into(),
-            Value::String(EventId::from_bytes(bytes).to_string()),
+            Value::String(super::fresh_event_id().to_string()),
         );
     }
     if !map.contains_key("schema_version") {

@@ -168,6 +168,15 @@ async fn cli_init_serve_keygen_register_sign_post_export() {
     });
     let signed = sign_with_cli(&key, "payroll", &envelope);
     let event = daicho_core::event::SignedEvent::parse(signed.trim_ascii_end()).unwrap();
+    // `daicho sign` gave it a time-ordered id (UUID version 7) of now.
+    let id = event.body.event_id.to_bytes();
+    assert_eq!(id[6] >> 4, 7, "{}", event.body.event_id.as_str());
+    let millis = id[..6].iter().fold(0u64, |m, b| m << 8 | u64::from(*b));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
+    assert!(
+        millis <= now + 1000 && millis + 600_000 > now,
+        "{millis} vs {now}"
+    );
     let client = Client::new(&server.url).unwrap();
     let res = client.post_json("/v1/events", signed).await.unwrap();
     assert_eq!(res.status, 201, "{}", res.text());
