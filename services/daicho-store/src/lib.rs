@@ -7,8 +7,8 @@
 //! sequencer in `daicho-server` puts the two together.
 //!
 //! Appends go through [`Sequencing`], which holds the database's single
-//! writer lock (`BEGIN IMMEDIATE` on SQLite, on a connection kept for
-//! sequencing; a transaction-scoped advisory lock on PostgreSQL), so that
+//! writer lock (`BEGIN IMMEDIATE` on SQLite; a transaction-scoped advisory
+//! lock on PostgreSQL; on both, on a connection kept for sequencing), so that
 //! several processes on one database never assign the same sequence number
 //! twice.
 //!

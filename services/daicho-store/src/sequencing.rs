@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use daicho_core::event::EventId;
 use daicho_core::ledger::Appended;
+use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::{FromRow, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{ConnectOptions, Executor as _, FromRow, QueryBuilder, Row, Sqlite};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::store::{
@@ -42,7 +43,41 @@ pub struct Sequencing {
 #[derive(Debug)]
 enum Tx {
     Sqlite(SqliteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
+}
+
+/// A transaction on the store's PostgreSQL writer connection. If it ends
+/// other than by a successful commit or rollback, the connection is closed
+/// on drop: the server then rolls the transaction back and releases the
+/// advisory lock at once, for the other processes waiting on it.
+#[derive(Debug)]
+struct PgTx {
+    writer: OwnedMutexGuard<Option<PgConnection>>,
+    ended: bool,
+}
+
+impl PgTx {
+    fn conn(&mut self) -> &mut PgConnection {
+        self.writer
+            .as_mut()
+            .expect("a sequencing holds the open writer connection")
+    }
+
+    /// Ends the transaction with `COMMIT` or `ROLLBACK`.
+    async fn end(mut self, how: &str) -> Result<(), StoreError> {
+        // A query without arguments goes as one simple query.
+        self.conn().execute(how).await?;
+        self.ended = true;
+        Ok(())
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if !self.ended {
+            drop(self.writer.take());
+        }
+    }
 }
 
 /// A transaction on the store's SQLite writer connection, driven by hand
@@ -126,7 +161,7 @@ macro_rules! on_tx {
             }
             Tx::Postgres(tx) => {
                 let $sql: String = $sql.into();
-                let $conn = &mut **tx;
+                let $conn = tx.conn();
                 $body
             }
         }
@@ -151,18 +186,29 @@ impl Sequencing {
                     begun: false,
                 })
             }
-            Store::Postgres(pool) => {
+            Store::Postgres {
+                writer, options, ..
+            } => {
+                let mut writer = writer.clone().lock_owned().await;
+                if writer.is_none() {
+                    *writer = Some(options.connect().await?);
+                }
+                let mut tx = PgTx {
+                    writer,
+                    ended: false,
+                };
                 // One round trip: the BEGIN and the lock go as one simple
                 // query. A stuck writer must not hang every other process
                 // forever (`lock_timeout`). The lock is taken before
                 // anything is read: under READ COMMITTED every later
                 // statement then sees all that the previous holder
-                // committed.
+                // committed. On an error, dropping `tx` closes the
+                // connection.
                 let begin = format!(
                     "BEGIN; SET LOCAL lock_timeout = '30s'; \
                      SELECT pg_advisory_xact_lock({PG_LOCK_CLASS}, hashtext(current_schema()))"
                 );
-                let tx = pool.begin_with(begin).await?;
+                tx.conn().execute(begin.as_str()).await?;
                 Tx::Postgres(tx)
             }
         };
@@ -289,7 +335,7 @@ impl Sequencing {
                 let joined: Vec<Joined> = sqlx::query_as(&sql)
                     .bind(&ids)
                     .persistent(false)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(tx.conn())
                     .await?;
                 size = match joined.first() {
                     Some(row) => row.0,
@@ -476,7 +522,7 @@ impl Sequencing {
                 if let Some((size, note)) = checkpoint {
                     query = query.bind(size).bind(note);
                 }
-                query.execute(&mut **tx).await?;
+                query.execute(tx.conn()).await?;
             }
         }
         Ok(())
@@ -489,7 +535,7 @@ impl Sequencing {
             // Not committed: the transaction is still marked open, and
             // dropping it rolls back.
             Tx::Sqlite(tx) => tx.end("COMMIT").await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.end("COMMIT").await?,
         }
         Ok(())
     }
@@ -499,7 +545,7 @@ impl Sequencing {
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.tx {
             Tx::Sqlite(tx) => tx.end("ROLLBACK").await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.end("ROLLBACK").await?,
         }
         Ok(())
     }
@@ -584,7 +630,7 @@ mod tests {
         // One connection, so that every query meets the plans the earlier
         // ones left behind.
         let store = Store::open_postgres(db.url(), 1).await.unwrap();
-        let Store::Postgres(pool) = &store else {
+        let Store::Postgres { pool, .. } = &store else {
             unreachable!()
         };
         let grow = |from: i64, to: i64| async move {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use daicho_core::event::EventId;
 use daicho_core::Digest;
 use futures_util::{Stream, TryStreamExt};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -53,7 +53,19 @@ pub enum Store {
         writer: Arc<tokio::sync::Mutex<Option<SqliteWriter>>>,
     },
     /// A PostgreSQL database (or one schema of it).
-    Postgres(PgPool),
+    Postgres {
+        /// Connections for reads.
+        pool: PgPool,
+        /// The connection that sequences, held outside the pool for the
+        /// same round trips (the pool pings a connection as it hands it
+        /// out and as it takes it back). `None` until first used, and after
+        /// a sequencing ended abnormally: it is then closed, which ends its
+        /// transaction and lock on the server at once, and the next
+        /// sequencing connects anew.
+        writer: Arc<tokio::sync::Mutex<Option<PgConnection>>>,
+        /// How to connect it.
+        options: Box<PgConnectOptions>,
+    },
 }
 
 /// The SQLite connection that sequences (see [`crate::Sequencing`]); opaque
@@ -81,7 +93,7 @@ macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
             Store::Sqlite { pool: $pool, .. } => $body,
-            Store::Postgres($pool) => $body,
+            Store::Postgres { pool: $pool, .. } => $body,
         }
     };
 }
@@ -175,20 +187,31 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Store::Postgres(pool))
+        Ok(Store::Postgres {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(None)),
+            options: Box::new(options),
+        })
     }
 
     /// Closes every connection; the handle (and its clones) must not be
     /// used afterwards.
     pub async fn close(&self) {
-        if let Store::Sqlite { writer, .. } = self {
-            if let Some(w) = writer.lock().await.take() {
-                // Closing fails only if the connection is already broken;
-                // it is gone either way.
-                let _ = w.conn.close().await;
+        // Closing fails only if a connection is already broken; it is gone
+        // either way.
+        match self {
+            Store::Sqlite { writer, .. } => {
+                if let Some(w) = writer.lock().await.take() {
+                    let _ = w.conn.close().await;
+                }
+            }
+            Store::Postgres { writer, .. } => {
+                if let Some(conn) = writer.lock().await.take() {
+                    let _ = conn.close().await;
+                }
             }
         }
         on_pool!(self, p => p.close().await)
@@ -213,7 +236,7 @@ impl Store {
                     u64::try_from(copied).unwrap_or(0),
                 )))
             }
-            Store::Postgres(_) => Ok(None),
+            Store::Postgres { .. } => Ok(None),
         }
     }
 
@@ -221,7 +244,7 @@ impl Store {
     pub fn backend(&self) -> &'static str {
         match self {
             Store::Sqlite { .. } => "sqlite",
-            Store::Postgres(_) => "postgres",
+            Store::Postgres { .. } => "postgres",
         }
     }
 
@@ -298,7 +321,7 @@ impl Store {
                     .fetch_optional(p)
                     .await?
             }
-            Store::Postgres(p) => {
+            Store::Postgres { pool: p, .. } => {
                 sqlx::query_as(&sql)
                     .bind(id.as_str())
                     .fetch_optional(p)

@@ -680,3 +680,42 @@ async fn a_dropped_sequencing_lets_another_handle_write(backend: Backend) {
     seq.commit().await.unwrap();
     assert_eq!(second.entries(0, 10).await.unwrap(), all);
 }
+
+/// A PostgreSQL writer connection that the server ended (a restart, an
+/// administrator) fails the sequencing in flight; the next one connects
+/// anew, and nothing of the failed one stays.
+#[tokio::test]
+async fn postgres_writer_connection_is_replaced_after_the_server_ends_it() {
+    let db = ScratchDb::postgres();
+    let store = db.open().await.unwrap();
+    let all = chain(5);
+    append(&store, &all[..2]).await;
+
+    let mut seq = store.begin_sequencing().await.unwrap();
+    assert_eq!(seq.size().await.unwrap(), 2);
+    seq.insert(&all[2..3], None).await.unwrap();
+    // The scratch schema's connections carry its name as application name;
+    // the writer is the one inside a transaction.
+    let (base, query) = db.url().split_once('?').unwrap();
+    let schema = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("schema="))
+        .unwrap();
+    let admin = sqlx::PgPool::connect(base).await.unwrap();
+    let ended: i64 = sqlx::query_scalar(
+        "WITH writer AS MATERIALIZED (SELECT pid FROM pg_stat_activity \
+         WHERE application_name = $1 AND state = 'idle in transaction') \
+         SELECT count(*) FROM writer WHERE pg_terminate_backend(pid)",
+    )
+    .bind(schema)
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    admin.close().await;
+    assert_eq!(ended, 1);
+    assert!(seq.size().await.is_err());
+    drop(seq);
+
+    append(&store, &all[2..]).await;
+    assert_eq!(store.entries(0, 10).await.unwrap(), all);
+}
