@@ -311,7 +311,7 @@ impl Sequencing {
                 let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
                 let sql = format!(
                     "SELECT s.size, {} FROM ({SIZE_SQL}) AS s (size) \
-                     LEFT JOIN entries AS e ON e.event_id = ANY($1)",
+                     LEFT JOIN entries AS e ON e.event_id = ANY($1::text[]::uuid[])",
                     ENTRY_COLUMNS
                         .split(", ")
                         .map(|c| format!("e.{c}"))
@@ -480,7 +480,7 @@ impl Sequencing {
                     // is inserted by the same statement.
                     sql = format!(
                         "{INSERT_ENTRIES} SELECT * FROM UNNEST($1::bigint[], $2::text[], \
-                         $3::bytea[], $4::bytea[], $5::bytea[], $6::text[], $7::text[], \
+                         $3::bytea[], $4::bytea[], $5::bytea[], $6::text[]::uuid[], $7::text[], \
                          $8::bytea[])"
                     );
                 }
@@ -627,8 +627,8 @@ mod tests {
     #[tokio::test]
     async fn queries_use_the_indexes_as_the_ledger_grows() {
         let db = ScratchDb::postgres();
-        // One connection, so that every query meets the plans the earlier
-        // ones left behind.
+        // One read connection (and the writer's own), so that every query
+        // meets the plans the earlier ones left behind.
         let store = Store::open_postgres(db.url(), 1).await.unwrap();
         let Store::Postgres { pool, .. } = &store else {
             unreachable!()
@@ -637,7 +637,7 @@ mod tests {
             sqlx::query(&format!(
                 "INSERT INTO entries SELECT g, 'x', decode(repeat('00', 32), 'hex'), \
                  decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'), \
-                 md5(g::text), 'x.y', convert_to(repeat('e', 900), 'UTF8') \
+                 md5(g::text)::uuid, 'x.y', convert_to(repeat('e', 900), 'UTF8') \
                  FROM generate_series({from}, {to}) g"
             ))
             .execute(pool)

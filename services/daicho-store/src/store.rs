@@ -312,16 +312,18 @@ impl Store {
 
     /// The entry that records the event with this id.
     pub async fn entry_by_event_id(&self, id: &EventId) -> Result<Option<StoredEntry>, StoreError> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = $1");
-        // SQLite keeps the id as its 16 bytes, PostgreSQL as text.
+        // SQLite keeps the id as its 16 bytes, PostgreSQL as a uuid (bound
+        // as its text).
         let row: Option<EntryRow> = match self {
             Store::Sqlite { pool: p, .. } => {
+                let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = $1");
                 sqlx::query_as(&sql)
                     .bind(&id.to_bytes()[..])
                     .fetch_optional(p)
                     .await?
             }
             Store::Postgres { pool: p, .. } => {
+                let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id = $1::uuid");
                 sqlx::query_as(&sql)
                     .bind(id.as_str())
                     .fetch_optional(p)

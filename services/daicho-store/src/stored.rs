@@ -56,7 +56,8 @@ pub(crate) struct EntryValues<'a> {
     pub event_hash: Vec<u8>,
     pub prev_hash: Vec<u8>,
     pub entry_hash: Vec<u8>,
-    /// The event id: text in PostgreSQL's column, 16 bytes in SQLite's.
+    /// The event id: a uuid (bound as its text) in PostgreSQL's column, 16
+    /// bytes in SQLite's.
     pub event_id: &'a EventId,
     pub event_type: String,
     /// The canonical bytes of the signed event.

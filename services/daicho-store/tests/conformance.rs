@@ -719,3 +719,75 @@ async fn postgres_writer_connection_is_replaced_after_the_server_ends_it() {
     append(&store, &all[2..]).await;
     assert_eq!(store.entries(0, 10).await.unwrap(), all);
 }
+
+/// A PostgreSQL ledger written before event ids were uuids (the first
+/// migration only, ids as text) is carried over by the second migration:
+/// every entry stays, lookups by id find them, and ids stay unique.
+#[tokio::test]
+async fn postgres_ids_written_as_text_are_migrated_to_uuids() {
+    let db = ScratchDb::postgres();
+    let all = chain(4);
+    let (base, query) = db.url().split_once('?').unwrap();
+    let schema = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("schema="))
+        .unwrap()
+        .to_owned();
+    {
+        let admin = sqlx::PgPool::connect(base).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .after_connect({
+                let schema = schema.clone();
+                move |conn, _| {
+                    let set = format!("SET search_path TO \"{schema}\"");
+                    Box::pin(async move {
+                        sqlx::Executor::execute(conn, set.as_str()).await?;
+                        Ok(())
+                    })
+                }
+            })
+            .connect(base)
+            .await
+            .unwrap();
+        let mut first = sqlx::migrate!("./migrations/postgres");
+        first.migrations = std::borrow::Cow::Owned(first.migrations[..1].to_vec());
+        first.run(&pool).await.unwrap();
+        for e in &all {
+            sqlx::query("INSERT INTO entries VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(i64::try_from(e.entry.seq).unwrap())
+                .bind(e.entry.recorded_at.to_string())
+                .bind(&e.entry.event_hash.0[..])
+                .bind(&e.entry.prev_hash.0[..])
+                .bind(&e.hash.0[..])
+                .bind(e.event.body.event_id.as_str())
+                .bind(e.event.body.event_type.as_str())
+                .bind(e.event.canonical_bytes())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = db.open().await.unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all);
+    for e in &all {
+        let found = store
+            .entry_by_event_id(&e.event.body.event_id)
+            .await
+            .unwrap()
+            .expect("found by id");
+        assert_eq!(found, *e);
+    }
+    let ids: Vec<EventId> = all.iter().map(|e| e.event.body.event_id.clone()).collect();
+    let mut seq = store.begin_sequencing().await.unwrap();
+    assert_eq!(seq.find_event_ids(&ids).await.unwrap().len(), all.len());
+    let mut again = all[1].clone();
+    again.entry.seq = 4;
+    let err = seq.insert(&[again], None).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
