@@ -85,7 +85,7 @@ impl Drop for PgTx {
 /// borrows; this one is held through the store's lock), so that its
 /// `BEGIN IMMEDIATE` travels with its first query and its `COMMIT` with its
 /// last INSERT: a commit then costs the writer two round trips to the
-/// database's thread instead of four.
+/// database's thread.
 #[derive(Debug)]
 struct SqliteTx {
     writer: Option<OwnedMutexGuard<Option<SqliteWriter>>>,
@@ -386,11 +386,8 @@ impl Sequencing {
         entries: &[Appended],
         checkpoint: Option<(u64, &str)>,
     ) -> Result<(), StoreError> {
-        let values = entries
-            .iter()
-            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.insert_values(values, checkpoint, false).await
+        self.insert_values(appended_values(entries)?, checkpoint, false)
+            .await
     }
 
     /// [`Sequencing::insert_appended`] and [`Sequencing::commit`] in one
@@ -407,10 +404,7 @@ impl Sequencing {
         if entries.is_empty() && checkpoint.is_none() {
             return self.commit().await;
         }
-        let values = entries
-            .iter()
-            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let values = appended_values(entries)?;
         match self.tx {
             Tx::Sqlite(_) => {
                 self.insert_values(values, checkpoint, true).await?;
@@ -455,16 +449,18 @@ impl Sequencing {
                         queries.push(QueryBuilder::new(tx.begin_prefix()));
                     }
                     let last = queries.last_mut().expect("one query at least");
-                    if let Some((size, note)) = checkpoint {
-                        if !last.sql().is_empty() && !last.sql().ends_with("; ") {
-                            last.push("; ");
+                    // Between statements, not after a bare BEGIN prefix.
+                    let separate = |qb: &mut QueryBuilder<'_, Sqlite>| {
+                        if !qb.sql().is_empty() && !qb.sql().ends_with("; ") {
+                            qb.push("; ");
                         }
+                    };
+                    if let Some((size, note)) = checkpoint {
+                        separate(last);
                         push_checkpoint(last, size, note);
                     }
                     if commit {
-                        if !last.sql().is_empty() && !last.sql().ends_with("; ") {
-                            last.push("; ");
-                        }
+                        separate(last);
                         last.push("COMMIT");
                     }
                 }
@@ -484,16 +480,12 @@ impl Sequencing {
                          $8::bytea[])"
                     );
                 }
-                let (first_param, with_entries) = if values.is_empty() {
-                    (1, false)
-                } else {
-                    (9, true)
-                };
+                let with_entries = !values.is_empty();
                 if checkpoint.is_some() {
-                    let insert_cp = format!(
-                        "INSERT INTO checkpoints (size, note) VALUES (${first_param}, ${})",
-                        first_param + 1
-                    );
+                    // Its parameters follow the entries' eight, if any.
+                    let params = if with_entries { "$9, $10" } else { "$1, $2" };
+                    let insert_cp =
+                        format!("INSERT INTO checkpoints (size, note) VALUES ({params})");
                     sql = if with_entries {
                         format!("WITH appended AS ({sql}) {insert_cp}")
                     } else {
@@ -549,6 +541,15 @@ impl Sequencing {
         }
         Ok(())
     }
+}
+
+/// The column values of entries fresh from a ledger batch, reusing their
+/// canonical bytes.
+fn appended_values(entries: &[Appended]) -> Result<Vec<EntryValues<'_>>, StoreError> {
+    entries
+        .iter()
+        .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
+        .collect()
 }
 
 /// Appends `VALUES (…), (…)` for `rows` to an SQLite INSERT.

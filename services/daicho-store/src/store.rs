@@ -36,7 +36,7 @@ pub struct StoredCheckpoint {
 }
 
 /// A handle on the ledger's database. Cloning is cheap: clones share one
-/// connection pool.
+/// connection pool and the one writer connection.
 #[derive(Debug, Clone)]
 pub enum Store {
     /// An SQLite file in WAL mode with `synchronous=FULL`, so that a

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{Actor, EventType, Label, SignedEvent, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
 use daicho_core::registry::{KeyRegistration, KeyRole, Registry, KEY_REGISTERED};
@@ -163,11 +163,6 @@ fn sample() -> anyhow::Result<Sample> {
     bail!("the catalogue has no example payload")
 }
 
-/// Event ids as `daicho sign` makes them: time-ordered (UUID version 7).
-fn fresh_id() -> EventId {
-    daicho_server::commands::fresh_event_id()
-}
-
 fn now_text() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -183,7 +178,8 @@ fn sign(
     payload: Map<String, Value>,
 ) -> SignedEvent {
     UnsignedEvent {
-        event_id: fresh_id(),
+        // As `daicho sign` makes them: time-ordered (UUID version 7).
+        event_id: daicho_server::commands::fresh_event_id(),
         event_type: EventType::parse(event_type).expect("valid type"),
         schema_version: version,
         occurred_at: OccurredAt::parse(&now_text()).expect("valid time"),
