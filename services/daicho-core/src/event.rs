@@ -1,6 +1,7 @@
 //! The signed event envelope (FORMAT.md §5).
 
 use std::fmt;
+use std::ops::Range;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -293,14 +294,42 @@ pub struct HashedEvent {
     event: SignedEvent,
     bytes: Vec<u8>,
     hash: Digest,
+    /// Where the `signature` member lies in `bytes`, with its comma.
+    signature_member: Range<usize>,
 }
 
 impl HashedEvent {
     /// Computes the canonical bytes and the hash of `event`.
     pub fn new(event: SignedEvent) -> HashedEvent {
-        let bytes = event.canonical_bytes();
+        let Value::Object(map) = serde_json::to_value(&event).expect("daicho's types serialise")
+        else {
+            unreachable!("a signed event serialises to an object")
+        };
+        let (bytes, span) = jcs::canonicalize_marking(&map, "signature");
+        let signature_member = span.expect("a signed event has a signature member");
         let hash = Digest::of(&bytes);
-        HashedEvent { event, bytes, hash }
+        HashedEvent {
+            event,
+            bytes,
+            hash,
+            signature_member,
+        }
+    }
+    /// The bytes the signature covers, equal to
+    /// [`UnsignedEvent::signing_message`]: the canonical bytes without the
+    /// signature member (the envelope's other members are the unsigned
+    /// event's), after the context string. Taken from the bytes already
+    /// computed rather than by serialising the event a second time.
+    pub fn signing_message(&self) -> Vec<u8> {
+        let (before, after) = (
+            &self.bytes[..self.signature_member.start],
+            &self.bytes[self.signature_member.end..],
+        );
+        let mut m = Vec::with_capacity(EVENT_SIGNATURE_CONTEXT.len() + before.len() + after.len());
+        m.extend_from_slice(EVENT_SIGNATURE_CONTEXT);
+        m.extend_from_slice(before);
+        m.extend_from_slice(after);
+        m
     }
     /// The event.
     pub fn event(&self) -> &SignedEvent {

@@ -12,6 +12,7 @@
 //! implementation); a property test holds the two together.
 
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -84,6 +85,20 @@ pub fn canonicalize_value(value: &Value) -> Vec<u8> {
     out
 }
 
+/// The canonical form of an object, with the span of its member `name`
+/// (the member and the comma that separates it from the one before, or
+/// from the one after when it comes first), so that the canonical form of
+/// the object without that member is the bytes around the span. `None`
+/// when the object has no such member.
+pub(crate) fn canonicalize_marking(
+    map: &Map<String, Value>,
+    name: &str,
+) -> (Vec<u8>, Option<Range<usize>>) {
+    let mut out = Vec::with_capacity(256);
+    let span = write_object(&mut out, map, Some(name));
+    (out, span)
+}
+
 fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
@@ -102,26 +117,49 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            // UTF-8 byte order (the map's order) equals UTF-16 order unless a
-            // name holds a character at or above U+E000; sort only then.
-            if members.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
-                members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            } else if !members.windows(2).all(|w| w[0].0 <= w[1].0) {
-                members.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.push(b'{');
-            for (i, (k, v)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(out, k);
-                out.push(b':');
-                write_value(out, v);
-            }
-            out.push(b'}');
+            write_object(out, map, None);
         }
     }
+}
+
+/// Writes `map` canonically; returns the span of the member `mark` as
+/// [`canonicalize_marking`] describes it.
+fn write_object(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    mark: Option<&str>,
+) -> Option<Range<usize>> {
+    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    // UTF-8 byte order (the map's order) equals UTF-16 order unless a
+    // name holds a character at or above U+E000; sort only then.
+    if members.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    } else if !members.windows(2).all(|w| w[0].0 <= w[1].0) {
+        members.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    let last = members.len().saturating_sub(1);
+    let mut span = None;
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        let start = out.len();
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(out, k);
+        out.push(b':');
+        write_value(out, v);
+        if mark == Some(k.as_str()) {
+            // The first member takes the comma after it instead.
+            let end = if i == 0 && i < last {
+                out.len() + 1
+            } else {
+                out.len()
+            };
+            span = Some(start..end);
+        }
+    }
+    out.push(b'}');
+    span
 }
 
 fn write_string(out: &mut Vec<u8>, s: &str) {
@@ -233,5 +271,47 @@ impl<'de> Visitor<'de> for StrictVisitor {
             out.insert(key, v);
         }
         Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The bytes around the marked span are the canonical form of the
+        /// object without the member, wherever it sorts: first, last, alone
+        /// or in between, and with the same name nested inside.
+        #[test]
+        fn the_bytes_around_a_marked_member_are_the_object_without_it(
+            keys in prop::collection::btree_set(
+                prop_oneof![Just("signature".to_owned()), "[a-z]{0,3}", "s[h-j][a-z]{0,8}"],
+                0..5,
+            ),
+            nested in any::<bool>(),
+        ) {
+            let mut map: Map<String, Value> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), Value::from(i)))
+                .collect();
+            if nested {
+                let inner: Map<String, Value> =
+                    [("signature".to_owned(), Value::from("x"))].into_iter().collect();
+                map.insert("a".to_owned(), Value::Object(inner));
+            }
+            let (bytes, span) = canonicalize_marking(&map, "signature");
+            prop_assert_eq!(&bytes, &canonicalize_value(&Value::Object(map.clone())));
+            match map.remove("signature") {
+                None => prop_assert!(span.is_none()),
+                Some(_) => {
+                    let span = span.expect("marked");
+                    let mut without = bytes[..span.start].to_vec();
+                    without.extend_from_slice(&bytes[span.end..]);
+                    prop_assert_eq!(without, canonicalize_value(&Value::Object(map)));
+                }
+            }
+        }
     }
 }

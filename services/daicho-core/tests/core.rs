@@ -381,6 +381,32 @@ fn bundle_lines_must_be_canonical() {
     ));
 }
 
+/// The signing message a hashed event cuts from its canonical bytes is the
+/// one the unsigned event serialises to, whatever the payload holds
+/// (a member named `signature` too).
+#[test]
+fn a_hashed_event_cuts_the_same_signing_message() {
+    use daicho_core::event::HashedEvent;
+    let s = signer("s", 3);
+    for payload in [
+        json!({}),
+        json!({"signature": "not this one", "z": [1, {"signature": 2}]}),
+        json!({"\u{e000}": "\"quoted\"", "a": null, "sz": 1.5}),
+    ] {
+        let e = event(
+            &s,
+            1,
+            "source-a",
+            "access_log.collection.configured",
+            payload,
+        );
+        let h = HashedEvent::new(e.clone());
+        assert_eq!(h.bytes(), e.canonical_bytes());
+        assert_eq!(h.signing_message(), e.body.signing_message());
+        assert!(e.verify_signature(&s.public_key()).is_ok());
+    }
+}
+
 mod canonical_writer {
     use daicho_core::jcs;
     use proptest::prelude::*;

@@ -336,11 +336,11 @@ type Outcome = Result<Option<PublicKey>, RegistryError>;
 fn verify_events(
     registry: &Registry,
     batches: &BatchVerifier,
-    events: &[SignedEvent],
+    events: &[HashedEvent],
     retries: &[bool],
 ) -> Vec<Outcome> {
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(events.len());
-    for (e, retry) in events.iter().zip(retries) {
+    for (e, retry) in events.iter().map(HashedEvent::event).zip(retries) {
         outcomes.push(if *retry {
             Ok(None)
         } else {
@@ -368,7 +368,7 @@ fn verify_events(
         .collect();
     let messages: Vec<Vec<u8>> = to_check
         .iter()
-        .map(|&(i, _)| events[i].body.signing_message())
+        .map(|&(i, _)| events[i].signing_message())
         .collect();
     let checks: Vec<SignatureCheck<'_>> = to_check
         .iter()
@@ -376,7 +376,7 @@ fn verify_events(
         .map(|((i, key), message)| SignatureCheck {
             key: &key.0,
             message,
-            signature: events[*i].signature.0,
+            signature: events[*i].event().signature.0,
         })
         .collect();
     let failed = if checks.len() == 1 {
@@ -390,7 +390,9 @@ fn verify_events(
     };
     for f in failed {
         let (i, _) = to_check[f];
-        outcomes[i] = Err(RegistryError::BadSignature(events[i].body.key_id.clone()));
+        outcomes[i] = Err(RegistryError::BadSignature(
+            events[i].event().body.key_id.clone(),
+        ));
     }
     outcomes
 }
@@ -415,9 +417,11 @@ async fn append(
     // that it does not hold up the other requests of this worker.
     // The canonical bytes and event hashes are computed here too, where
     // requests run in parallel, rather than by the single writer.
+    // Each event is serialised once: its signing message is cut from its
+    // canonical bytes.
     let check = move |verifier: &BatchVerifier| {
-        let outcomes = verify_events(&registry, verifier, &events, &retries);
         let hashed: Vec<HashedEvent> = events.into_iter().map(HashedEvent::new).collect();
+        let outcomes = verify_events(&registry, verifier, &hashed, &retries);
         (hashed, outcomes)
     };
     let (events, outcomes) = if in_batch {
