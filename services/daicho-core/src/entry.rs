@@ -41,9 +41,9 @@ impl Entry {
         }
         let mut out = Vec::with_capacity(192);
         out.extend_from_slice(b"{\"event_hash\":\"");
-        out.extend_from_slice(self.event_hash.to_hex().as_bytes());
+        out.extend_from_slice(&self.event_hash.hex_ascii());
         out.extend_from_slice(b"\",\"prev_hash\":\"");
-        out.extend_from_slice(self.prev_hash.to_hex().as_bytes());
+        out.extend_from_slice(&self.prev_hash.hex_ascii());
         out.extend_from_slice(b"\",\"recorded_at\":\"");
         write!(out, "{}\",\"seq\":{}}}", self.recorded_at, self.seq).expect("writing to a Vec");
         out

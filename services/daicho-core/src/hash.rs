@@ -40,13 +40,32 @@ impl Digest {
 
     /// Lowercase hexadecimal form, as digests appear in hashed JSON.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        self.hex_ascii().iter().map(|&b| char::from(b)).collect()
+    }
+
+    /// The hexadecimal form's ASCII bytes, on the stack: receipts and
+    /// entries write several per event, and `hex::encode` builds its
+    /// `String` a character at a time.
+    pub(crate) fn hex_ascii(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut out).expect("64 digits for 32 bytes");
+        out
     }
 
     /// Standard base64 with padding, as digests appear in checkpoints and proofs.
     pub fn to_base64(&self) -> String {
+        self.base64_ascii().iter().map(|&b| char::from(b)).collect()
+    }
+
+    /// The base64 form's ASCII bytes, on the stack.
+    pub(crate) fn base64_ascii(&self) -> [u8; 44] {
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(self.0)
+        let mut out = [0u8; 44];
+        let n = base64::engine::general_purpose::STANDARD
+            .encode_slice(self.0, &mut out)
+            .expect("44 characters for 32 bytes");
+        debug_assert_eq!(n, 44);
+        out
     }
 
     /// Parses standard padded base64 of exactly 32 bytes.
@@ -113,7 +132,8 @@ pub fn node_hash(left: &Digest, right: &Digest) -> Digest {
 /// Digests travel through hashed JSON as 64 lowercase hexadecimal characters.
 impl serde::Serialize for Digest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
+        let ascii = self.hex_ascii();
+        s.serialize_str(std::str::from_utf8(&ascii).expect("hexadecimal is ASCII"))
     }
 }
 
@@ -123,5 +143,25 @@ impl<'de> serde::Deserialize<'de> for Digest {
         Digest::from_hex(&s).ok_or_else(|| {
             serde::de::Error::custom("expected 64 lowercase hexadecimal characters (SHA-256)")
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The stack-written forms are the crates' own.
+        #[test]
+        fn text_forms_are_the_crates_encodings(bytes in any::<[u8; 32]>()) {
+            let d = Digest(bytes);
+            prop_assert_eq!(d.to_hex(), hex::encode(bytes));
+            prop_assert_eq!(d.to_base64(), base64::engine::general_purpose::STANDARD.encode(bytes));
+            prop_assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", hex::encode(bytes)));
+            prop_assert_eq!(Digest::from_hex(&d.to_hex()), Some(d));
+            prop_assert_eq!(Digest::from_base64(&d.to_base64()), Some(d));
+        }
     }
 }

@@ -110,7 +110,15 @@ pub mod base64_digests {
 
     /// Serialises as a list of base64 strings.
     pub fn serialize<S: Serializer>(v: &[Digest], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(Digest::to_base64))
+        /// One digest as a base64 string, written from the stack.
+        struct Base64<'a>(&'a Digest);
+        impl serde::Serialize for Base64<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let ascii = self.0.base64_ascii();
+                s.serialize_str(std::str::from_utf8(&ascii).expect("base64 is ASCII"))
+            }
+        }
+        s.collect_seq(v.iter().map(Base64))
     }
     /// Parses a list of base64 strings of 32 bytes each, in canonical padding.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Digest>, D::Error> {

@@ -1096,11 +1096,14 @@ impl Writer {
 /// The file guards against a database restored from an older copy, which
 /// is days or hours behind, so it need not be written inside each commit:
 /// doing it here keeps its two fsyncs off the append path, and when commits
-/// come faster than the file can be replaced, only the newest note is
-/// written. On a crash the file may lag the database by the last commits,
-/// which only makes start-up's check a little less strict; it never makes
-/// the file ahead of the database. On shutdown the last note is written
-/// before the sequencer reports that it stopped.
+/// come faster than that, only the newest note is written, at most every
+/// [`CHECKPOINT_FILE_PAUSE`]: each replacement forces a journal commit of
+/// the file system, which the database's own log flushes would otherwise
+/// queue behind at every commit. On a crash the file may lag the database
+/// by the commits of the last pause, which only makes start-up's check a
+/// little less strict; it never makes the file ahead of the database. On
+/// shutdown the last note is written before the sequencer reports that it
+/// stopped.
 async fn record_checkpoints(
     file: LastCheckpointFile,
     mut notes: tokio::sync::watch::Receiver<String>,
@@ -1115,10 +1118,17 @@ async fn record_checkpoints(
             Ok(Err(e)) => tracing::error!(error = %e, "could not record the last checkpoint"),
             Err(e) => tracing::error!(error = %e, "could not record the last checkpoint"),
         }
+        tokio::time::sleep(CHECKPOINT_FILE_PAUSE).await;
     }
     // `changed` fails only once the writer is gone and its last note has
     // been seen, so that note is already written.
 }
+
+/// The least time between two replacements of the last-checkpoint file:
+/// far below the age of any backup the file guards against, and long
+/// enough that at hundreds of commits a second it is replaced a few times
+/// a second, not at every commit.
+const CHECKPOINT_FILE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Copies SQLite's write-ahead log into the database after commits, off
 /// the writer's path (see [`Store::checkpoint_wal`]), at most every

@@ -308,10 +308,10 @@ impl Sequencing {
             Tx::Postgres(tx) => {
                 // One statement: the size, joined with the stored entries
                 // of `ids` (none, one row with only the size).
-                let ids: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+                let ids: Vec<uuid::Uuid> = ids.iter().map(pg_uuid).collect();
                 let sql = format!(
                     "SELECT s.size, {} FROM ({SIZE_SQL}) AS s (size) \
-                     LEFT JOIN entries AS e ON e.event_id = ANY($1::text[]::uuid[])",
+                     LEFT JOIN entries AS e ON e.event_id = ANY($1::uuid[])",
                     ENTRY_COLUMNS
                         .split(", ")
                         .map(|c| format!("e.{c}"))
@@ -476,7 +476,7 @@ impl Sequencing {
                     // is inserted by the same statement.
                     sql = format!(
                         "{INSERT_ENTRIES} SELECT * FROM UNNEST($1::bigint[], $2::text[], \
-                         $3::bytea[], $4::bytea[], $5::bytea[], $6::text[]::uuid[], $7::text[], \
+                         $3::bytea[], $4::bytea[], $5::bytea[], $6::uuid[], $7::text[], \
                          $8::bytea[])"
                     );
                 }
@@ -576,6 +576,11 @@ fn push_checkpoint<'a>(qb: &mut QueryBuilder<'a, Sqlite>, size: i64, note: &'a s
 }
 
 /// Entry columns as PostgreSQL arrays.
+/// An event id as PostgreSQL's `uuid`, sent in binary.
+fn pg_uuid(id: &EventId) -> uuid::Uuid {
+    uuid::Uuid::from_bytes(id.to_bytes())
+}
+
 #[derive(Default)]
 struct PgColumns {
     seq: Vec<i64>,
@@ -583,7 +588,7 @@ struct PgColumns {
     event_hash: Vec<Vec<u8>>,
     prev_hash: Vec<Vec<u8>>,
     entry_hash: Vec<Vec<u8>>,
-    event_id: Vec<String>,
+    event_id: Vec<uuid::Uuid>,
     event_type: Vec<String>,
     event: Vec<Vec<u8>>,
 }
@@ -595,7 +600,7 @@ impl PgColumns {
         self.event_hash.push(v.event_hash);
         self.prev_hash.push(v.prev_hash);
         self.entry_hash.push(v.entry_hash);
-        self.event_id.push(v.event_id.as_str().to_owned());
+        self.event_id.push(pg_uuid(v.event_id));
         self.event_type.push(v.event_type);
         self.event.push(v.event.into_owned());
     }
