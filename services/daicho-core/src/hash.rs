@@ -40,7 +40,7 @@ impl Digest {
 
     /// Lowercase hexadecimal form, as digests appear in hashed JSON.
     pub fn to_hex(&self) -> String {
-        self.hex_ascii().iter().map(|&b| char::from(b)).collect()
+        String::from_utf8(self.hex_ascii().to_vec()).expect("hexadecimal is ASCII")
     }
 
     /// The hexadecimal form's ASCII bytes, on the stack: receipts and
@@ -54,7 +54,7 @@ impl Digest {
 
     /// Standard base64 with padding, as digests appear in checkpoints and proofs.
     pub fn to_base64(&self) -> String {
-        self.base64_ascii().iter().map(|&b| char::from(b)).collect()
+        String::from_utf8(self.base64_ascii().to_vec()).expect("base64 is ASCII")
     }
 
     /// The base64 form's ASCII bytes, on the stack.

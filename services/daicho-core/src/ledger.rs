@@ -238,10 +238,14 @@ impl Batch<'_> {
     ) -> Result<&Appended, RegistryError> {
         let event = hashed.event();
         let rec = self.registry().authorize(event)?;
-        if verified_with != Some(&rec.public_key) {
-            event
-                .verify_signature(&rec.public_key)
-                .map_err(|_| RegistryError::BadSignature(event.body.key_id.clone()))?;
+        // The message is cut from the bytes already computed, not
+        // serialised again.
+        if verified_with != Some(&rec.public_key)
+            && !rec
+                .public_key
+                .verify(&hashed.signing_message(), &event.signature.0)
+        {
+            return Err(RegistryError::BadSignature(event.body.key_id.clone()));
         }
         let seq = self.base.size() + self.staged.len() as u64;
         if matches!(

@@ -575,12 +575,12 @@ fn push_checkpoint<'a>(qb: &mut QueryBuilder<'a, Sqlite>, size: i64, note: &'a s
     qb.push(")");
 }
 
-/// Entry columns as PostgreSQL arrays.
 /// An event id as PostgreSQL's `uuid`, sent in binary.
 fn pg_uuid(id: &EventId) -> uuid::Uuid {
     uuid::Uuid::from_bytes(id.to_bytes())
 }
 
+/// Entry columns as PostgreSQL arrays.
 #[derive(Default)]
 struct PgColumns {
     seq: Vec<i64>,
