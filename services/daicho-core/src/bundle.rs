@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::entry::Entry;
-use crate::event::{EventError, SignedEvent, EVENT_SIGNATURE_CONTEXT};
+use crate::entry::{Entry, Recorded};
+use crate::event::{EventError, HashedEvent, SignedEvent, EVENT_SIGNATURE_CONTEXT};
 use crate::hash::{Digest, LEAF_PREFIX};
 use crate::jcs::{self, JcsError};
 use crate::timestamp::RecordedAt;
@@ -31,15 +31,6 @@ pub struct Header {
     /// The ledger's C2SP verifier key, for information: verifiers trust the
     /// key they are given, not this one.
     pub ledger_key: String,
-}
-
-/// An entry line: the entry's fields and the signed event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryLine {
-    /// The entry (its `event_hash` as stored, to be checked by recomputation).
-    pub entry: Entry,
-    /// The signed event.
-    pub event: SignedEvent,
 }
 
 #[derive(Deserialize)]
@@ -73,8 +64,9 @@ pub struct CheckpointLine {
 pub enum Line {
     /// The header.
     Header(Header),
-    /// An entry.
-    Entry(Box<EntryLine>),
+    /// An entry: its `entry` as the line states it, its `hash` the entry
+    /// hash of that, and `bytes` the canonical bytes of its event.
+    Entry(Box<Recorded>),
     /// A checkpoint.
     Checkpoint(CheckpointLine),
 }
@@ -242,14 +234,18 @@ fn parse_line_general(bytes: &[u8]) -> Result<Line, LineError> {
         let event = SignedEvent::from_value(event)?;
         let f: EntryFields = serde_path_to_error::deserialize(Value::Object(map))
             .map_err(|e| shape(&crate::event::path_to_pointer(e.path()), e.inner()))?;
-        return Ok(Line::Entry(Box::new(EntryLine {
-            entry: Entry {
-                seq: f.seq,
-                recorded_at: f.recorded_at,
-                event_hash: f.event_hash,
-                prev_hash: f.prev_hash,
-            },
+        let entry = Entry {
+            seq: f.seq,
+            recorded_at: f.recorded_at,
+            event_hash: f.event_hash,
+            prev_hash: f.prev_hash,
+        };
+        let (event, bytes) = HashedEvent::new(event).into_parts();
+        return Ok(Line::Entry(Box::new(Recorded {
+            hash: entry.hash(),
+            entry,
             event,
+            bytes,
         })));
     }
     Err(shape(
@@ -298,8 +294,8 @@ pub fn checkpoint_line(note: &str) -> Vec<u8> {
 mod fast {
     use serde_json::{Map, Value};
 
-    use super::{EntryLine, EntrySpans};
-    use crate::entry::Entry;
+    use super::EntrySpans;
+    use crate::entry::{Entry, Recorded};
     use crate::event::{
         Actor, EventId, EventSignature, EventType, Label, SignedEvent, UnsignedEvent,
     };
@@ -317,7 +313,7 @@ mod fast {
 
     /// Reads the line's layout and every value in it; see the module
     /// documentation.
-    pub(super) fn entry_line(bytes: &[u8]) -> Option<(EntryLine, EntrySpans)> {
+    pub(super) fn entry_line(bytes: &[u8]) -> Option<(Recorded, EntrySpans)> {
         let text = std::str::from_utf8(bytes).ok()?;
         let mut r = Reader { text, pos: 0 };
         r.literal("{\"event\":")?;
@@ -386,7 +382,13 @@ mod fast {
             event: event_start..event_end,
             signature_member: signature_start..signature_end,
         };
-        Some((EntryLine { entry, event }, spans))
+        let recorded = Recorded {
+            hash: spans.entry_hash(bytes),
+            bytes: spans.event_bytes(bytes).to_vec(),
+            entry,
+            event,
+        };
+        Some((recorded, spans))
     }
 
     /// `RecordedAt::parse` without its formatting round trip, for the

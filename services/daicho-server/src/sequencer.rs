@@ -29,6 +29,7 @@ use std::time::Instant;
 
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
+use daicho_core::entry::Recorded;
 use daicho_core::event::{EventId, HashedEvent, SignedEvent};
 use daicho_core::keys::{NoteSigner, NoteVerifier, PublicKey};
 use daicho_core::ledger::Ledger;
@@ -37,7 +38,7 @@ use daicho_core::receipt::{Receipt, RECEIPT_FORMAT};
 use daicho_core::registry::{Registry, RegistryError, KEY_REGISTERED, KEY_REVOKED};
 use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
-use daicho_store::{Sequencing, Store, StoreError, StoredEntry};
+use daicho_store::{Sequencing, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::last_checkpoint::{LastCheckpointError, LastCheckpointFile};
@@ -356,8 +357,7 @@ impl Sequencer {
             Ledger::create(genesis, (cfg.clock)()).map_err(StartError::Genesis)?;
         let cp = ledger.checkpoint();
         let note = cp.sign(signer);
-        tx.insert_appended(&[appended], Some((cp.size, &note)))
-            .await?;
+        tx.insert(&[appended], Some((cp.size, &note))).await?;
         tx.commit().await?;
         LastCheckpointFile::new(&cfg.last_checkpoint).write(&note)?;
         Ok(())
@@ -649,7 +649,7 @@ async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loaded, LoadErro
 /// genesis is checked against the trusted ledger key; later entries were
 /// authorised when they were appended and are only applied.
 fn rebuild_registry(
-    events: &[StoredEntry],
+    events: &[Recorded],
     upto: u64,
     verifier: &NoteVerifier,
 ) -> Result<Registry, LoadError> {
@@ -929,8 +929,7 @@ impl Writer {
             self.pending = Some(cp.clone());
             // The entries, the checkpoint that covers them and the commit,
             // in as few round trips as the backend allows.
-            tx.insert_appended_and_commit(&done, Some((cp.size, &note)))
-                .await?;
+            tx.insert_and_commit(&done, Some((cp.size, &note))).await?;
             // The events are freed by another thread, not the writer.
             tokio::task::spawn_blocking(move || drop(done));
             self.stale = false;
@@ -1019,7 +1018,9 @@ impl Writer {
         self.stale = true;
         let registry_changed = {
             let mut ledger = write(&self.ledger);
-            apply_foreign(&mut ledger, entries).map_err(GroupError::Refused)?
+            ledger
+                .extend(entries)
+                .map_err(|e| GroupError::Refused(format!("from the database: {e}")))?
         };
         let latest = latest.ok_or_else(|| GroupError::Refused("no stored checkpoint".into()))?;
         let cp = Checkpoint::open(&latest.note, self.signer.verifier()).map_err(|e| {
@@ -1179,43 +1180,4 @@ fn check_consistent(tree: &Tree, old: &Checkpoint, new: &Checkpoint) -> Result<(
         .map_err(|e| refused(e.to_string()))?;
     merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof)
         .map_err(|e| refused(e.to_string()))
-}
-
-/// Appends entries read from the database to the in-memory ledger, in
-/// batches of equal `recorded_at`, checking that each comes out exactly as
-/// stored. Returns whether the registry changed.
-fn apply_foreign(ledger: &mut Ledger, entries: Vec<StoredEntry>) -> Result<bool, String> {
-    let mut registry_changed = false;
-    let mut entries = entries.into_iter().peekable();
-    while let Some(first) = entries.next() {
-        let at = first.entry.recorded_at;
-        let mut batch = ledger.begin(at);
-        let mut next = Some(first);
-        while let Some(stored) = next {
-            registry_changed |= matches!(
-                stored.event.body.event_type.as_str(),
-                KEY_REGISTERED | KEY_REVOKED
-            );
-            // The key as registered lets `append` skip the signature check;
-            // a key registered earlier in this same batch is not found here,
-            // and that event's signature is simply verified again.
-            let key = ledger
-                .registry()
-                .key(&stored.event.body.key_id)
-                .map(|r| r.public_key);
-            let appended = batch
-                .append(stored.event, key.as_ref())
-                .map_err(|e| format!("entry {} from the database: {e}", stored.entry.seq))?;
-            if appended.entry != stored.entry || appended.hash != stored.hash {
-                return Err(format!(
-                    "entry {} in the database does not chain onto the ledger",
-                    stored.entry.seq
-                ));
-            }
-            next = entries.next_if(|e| e.entry.recorded_at == at);
-        }
-        let staged = batch.finish();
-        ledger.commit(staged);
-    }
-    Ok(registry_changed)
 }
