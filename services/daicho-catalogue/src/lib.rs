@@ -56,11 +56,10 @@ mod validation;
 pub use article::{Article, Chapter, Evaluation, Heading, Item, Paragraph, Section};
 pub use catalogue::Catalogue;
 pub use event_type::{
-    EventTypeDetail, EventTypeName, EventTypeNameError, EventTypeSummary, EventTypeVersion,
-    RESERVED_EVENT_TYPES,
+    definable_event_type, EventTypeDetail, EventTypeRuleError, EventTypeSummary, EventTypeVersion,
 };
 pub use form::{Covers, Deadline, Due, Form, FormKind, Validity, ValidityEnd};
-pub use load::{CatalogueError, Problem, ProblemKind};
+pub use load::{CatalogueError, CatalogueIssue, IssueKind};
 pub use regulation::{Regulation, TranscriptionNote};
 pub use role::{Provision, Role};
 pub use validation::{ValidationError, Violation};
