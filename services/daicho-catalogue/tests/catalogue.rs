@@ -879,6 +879,20 @@ fn edit(files: &mut Files, path: &str, change: impl FnOnce(&mut Value)) {
     write(files, path, &value);
 }
 
+/// Adds usb.lost's version 1 schema as `version` of `event_type`, with the
+/// `$id` its new place gives it.
+fn copy_usb_lost_to(files: &mut Files, event_type: &str, version: u32) {
+    let mut schema = read(files, "events/usb.lost/1.json");
+    schema["$id"] = json!(format!(
+        "https://kameoka.daicho.invalid/catalogue/v1/events/{event_type}/{version}.json"
+    ));
+    write(
+        files,
+        &format!("events/{event_type}/{version}.json"),
+        &schema,
+    );
+}
+
 fn refused(files: Files) -> CatalogueError {
     Catalogue::from_files(files).expect_err("the altered catalogue must be refused")
 }
@@ -1026,11 +1040,7 @@ fn an_example_that_fails_its_schema_is_refused() {
 fn a_reserved_event_type_is_refused() {
     for reserved in [GENESIS, KEY_REGISTERED, KEY_REVOKED] {
         let mut files = Catalogue::embedded_files();
-        let mut schema = read(&files, "events/usb.lost/1.json");
-        schema["$id"] = json!(format!(
-            "https://kameoka.daicho.invalid/catalogue/v1/events/{reserved}/1.json"
-        ));
-        write(&mut files, &format!("events/{reserved}/1.json"), &schema);
+        copy_usb_lost_to(&mut files, reserved, 1);
         assert_problems(
             &refused(files),
             &[&format!(
@@ -1046,9 +1056,7 @@ fn any_daicho_event_type_is_refused_not_only_the_ones_the_ledger_uses() {
     // registry lets no source sign one, so a catalogue schema for such a
     // type could never apply; the loader refuses it by the same rule.
     let mut files = Catalogue::embedded_files();
-    let mut schema = read(&files, "events/usb.lost/1.json");
-    schema["$id"] = json!("https://kameoka.daicho.invalid/catalogue/v1/events/daicho.x.y/1.json");
-    write(&mut files, "events/daicho.x.y/1.json", &schema);
+    copy_usb_lost_to(&mut files, "daicho.x.y", 1);
     let error = refused(files);
     assert_problems(
         &error,
@@ -1163,9 +1171,7 @@ fn articles_out_of_order_are_refused() {
 #[test]
 fn a_version_gap_is_refused() {
     let mut files = Catalogue::embedded_files();
-    let mut schema = read(&files, "events/usb.lost/1.json");
-    schema["$id"] = json!("https://kameoka.daicho.invalid/catalogue/v1/events/usb.lost/3.json");
-    write(&mut files, "events/usb.lost/3.json", &schema);
+    copy_usb_lost_to(&mut files, "usb.lost", 3);
     assert_problems(&refused(files), &["events/usb.lost: the versions of usb.lost must run 1, 2, 3… without gaps, but are [1, 3]"]);
 }
 

@@ -4,11 +4,11 @@
 use std::fmt;
 
 use crate::event_type::EventTypeRuleError;
-use crate::validation::{Violation, ViolationList};
+use crate::validation::{Joined, Violation};
 
 /// A catalogue was refused; every issue found is listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the catalogue is refused ({} problem{}):\n{}", .issues.len(), if .issues.len() == 1 { "" } else { "s" }, IssueList(.issues))]
+#[error("the catalogue is refused ({} problem{}):\n  {}", .issues.len(), if .issues.len() == 1 { "" } else { "s" }, Joined(.issues, "\n  "))]
 pub struct CatalogueError {
     issues: Vec<CatalogueIssue>,
 }
@@ -41,20 +41,6 @@ impl fmt::Display for CatalogueIssue {
         } else {
             write!(f, "{}#{}: {}", self.file, self.pointer, self.kind)
         }
-    }
-}
-
-struct IssueList<'a>(&'a [CatalogueIssue]);
-
-impl fmt::Display for IssueList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, issue) in self.0.iter().enumerate() {
-            if index > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "  {issue}")?;
-        }
-        Ok(())
     }
 }
 
@@ -126,7 +112,7 @@ pub enum IssueKind {
     #[error("the schema does not compile: {0}")]
     SchemaCompile(String),
     /// A schema's example does not satisfy the schema.
-    #[error("the example does not validate: {}", ViolationList(.0))]
+    #[error("the example does not validate: {}", Joined(.0, "; "))]
     InvalidExample(Vec<Violation>),
 }
 

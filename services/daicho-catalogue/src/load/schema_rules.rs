@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::issue::{IssueKind, Issues};
 use super::layout::{EventFile, COMMON};
@@ -49,23 +49,7 @@ pub(super) fn check_common(
         );
         return;
     };
-    if object.get("$schema").and_then(Value::as_str) != Some(DRAFT_2020_12) {
-        issues.push(
-            COMMON,
-            "/$schema",
-            IssueKind::SchemaRule(format!("must be {DRAFT_2020_12:?}")),
-        );
-    }
-    let expected_id = format!("{}{COMMON}", regulation.schema_base);
-    if object.get("$id").and_then(Value::as_str) != Some(expected_id.as_str()) {
-        issues.push(
-            COMMON,
-            "/$id",
-            IssueKind::SchemaRule(format!(
-                "must be {expected_id:?} (schema_base of regulation.json + the file's path)"
-            )),
-        );
-    }
+    check_dialect_and_id(object, COMMON, regulation, issues);
     if !object.get("$defs").is_some_and(Value::is_object) {
         issues.push(
             COMMON,
@@ -91,6 +75,34 @@ pub(super) fn check_common(
                 )),
             );
         }
+    }
+}
+
+/// Requires the draft 2020-12 dialect and the `$id` that the file's place
+/// gives it: `schema_base` of regulation.json followed by the file's path,
+/// so that a `$ref` between the catalogue's files resolves to the file meant.
+fn check_dialect_and_id(
+    object: &Map<String, Value>,
+    path: &str,
+    regulation: &Regulation,
+    issues: &mut Issues,
+) {
+    if object.get("$schema").and_then(Value::as_str) != Some(DRAFT_2020_12) {
+        issues.push(
+            path,
+            "/$schema",
+            IssueKind::SchemaRule(format!("must be {DRAFT_2020_12:?}")),
+        );
+    }
+    let expected_id = format!("{}{path}", regulation.schema_base);
+    if object.get("$id").and_then(Value::as_str) != Some(expected_id.as_str()) {
+        issues.push(
+            path,
+            "/$id",
+            IssueKind::SchemaRule(format!(
+                "must be {expected_id:?} (schema_base of regulation.json + the file's path)"
+            )),
+        );
     }
 }
 
@@ -170,26 +182,7 @@ pub(super) fn schema_meta(
         return None;
     };
     let before = issues.count();
-    if object.get("$schema").and_then(Value::as_str) != Some(DRAFT_2020_12) {
-        issues.push(
-            path,
-            "/$schema",
-            IssueKind::SchemaRule(format!("must be {DRAFT_2020_12:?}")),
-        );
-    }
-    let expected_id = format!(
-        "{}events/{}/{}.json",
-        regulation.schema_base, file.name, file.version
-    );
-    if object.get("$id").and_then(Value::as_str) != Some(expected_id.as_str()) {
-        issues.push(
-            path,
-            "/$id",
-            IssueKind::SchemaRule(format!(
-                "must be {expected_id:?} (schema_base of regulation.json + the file's path)"
-            )),
-        );
-    }
+    check_dialect_and_id(object, path, regulation, issues);
     let mut text = |key: &str, what: &str| -> String {
         match object.get(key).and_then(Value::as_str) {
             Some(value) if !value.trim().is_empty() => value.to_owned(),

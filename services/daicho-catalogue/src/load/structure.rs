@@ -19,45 +19,33 @@ pub(super) fn check_chapters_and_articles(
     issues: &mut Issues,
 ) {
     for (index, chapter) in chapters.iter().enumerate() {
-        let expected = position(index);
-        if chapter.number != expected {
-            issues.push(
-                "chapters.json",
-                format!("/chapters/{index}/number"),
-                IssueKind::OutOfOrder {
-                    expected,
-                    found: chapter.number,
-                },
-            );
-        }
+        check_numbered(
+            chapter.number,
+            index,
+            "chapters.json",
+            || format!("/chapters/{index}/number"),
+            issues,
+        );
         for (section_index, section) in chapter.sections.iter().enumerate() {
-            let expected = position(section_index);
-            if section.number != expected {
-                issues.push(
-                    "chapters.json",
-                    format!("/chapters/{index}/sections/{section_index}/number"),
-                    IssueKind::OutOfOrder {
-                        expected,
-                        found: section.number,
-                    },
-                );
-            }
+            check_numbered(
+                section.number,
+                section_index,
+                "chapters.json",
+                || format!("/chapters/{index}/sections/{section_index}/number"),
+                issues,
+            );
         }
     }
     let mut previous_chapter = 0;
     for (index, article) in articles.iter().enumerate() {
         let at = format!("/articles/{index}");
-        let expected = position(index);
-        if article.number != expected {
-            issues.push(
-                "articles.json",
-                format!("{at}/number"),
-                IssueKind::OutOfOrder {
-                    expected,
-                    found: article.number,
-                },
-            );
-        }
+        check_numbered(
+            article.number,
+            index,
+            "articles.json",
+            || format!("{at}/number"),
+            issues,
+        );
         if article.chapter.number < previous_chapter {
             issues.push(
                 "articles.json",
@@ -123,29 +111,21 @@ pub(super) fn check_chapters_and_articles(
             },
         }
         for (paragraph_index, paragraph) in article.paragraphs.iter().enumerate() {
-            let expected = position(paragraph_index);
-            if paragraph.number != expected {
-                issues.push(
-                    "articles.json",
-                    format!("{at}/paragraphs/{paragraph_index}/number"),
-                    IssueKind::OutOfOrder {
-                        expected,
-                        found: paragraph.number,
-                    },
-                );
-            }
+            check_numbered(
+                paragraph.number,
+                paragraph_index,
+                "articles.json",
+                || format!("{at}/paragraphs/{paragraph_index}/number"),
+                issues,
+            );
             for (item_index, item) in paragraph.items.iter().enumerate() {
-                let expected = position(item_index);
-                if item.number != expected {
-                    issues.push(
-                        "articles.json",
-                        format!("{at}/paragraphs/{paragraph_index}/items/{item_index}/number"),
-                        IssueKind::OutOfOrder {
-                            expected,
-                            found: item.number,
-                        },
-                    );
-                }
+                check_numbered(
+                    item.number,
+                    item_index,
+                    "articles.json",
+                    || format!("{at}/paragraphs/{paragraph_index}/items/{item_index}/number"),
+                    issues,
+                );
             }
         }
         if article.evaluation != Evaluation::Declarative && article.event_types.is_empty() {
@@ -158,6 +138,28 @@ pub(super) fn check_chapters_and_articles(
                 )),
             );
         }
+    }
+}
+
+/// Records an issue if the thing at the 0-based `index` of its list does
+/// not carry the number `index + 1`; `pointer` names its number field.
+fn check_numbered(
+    number: u32,
+    index: usize,
+    file: &str,
+    pointer: impl FnOnce() -> String,
+    issues: &mut Issues,
+) {
+    let expected = position(index);
+    if number != expected {
+        issues.push(
+            file,
+            pointer(),
+            IssueKind::OutOfOrder {
+                expected,
+                found: number,
+            },
+        );
     }
 }
 
@@ -277,17 +279,13 @@ pub(super) fn check_forms(
 ) {
     for (index, form) in forms.iter().enumerate() {
         let at = format!("/forms/{index}");
-        let expected = position(index);
-        if form.number != expected {
-            issues.push(
-                "forms.json",
-                format!("{at}/number"),
-                IssueKind::OutOfOrder {
-                    expected,
-                    found: form.number,
-                },
-            );
-        }
+        check_numbered(
+            form.number,
+            index,
+            "forms.json",
+            || format!("{at}/number"),
+            issues,
+        );
         for (provision_index, provision) in form.provisions.iter().enumerate() {
             if !provision_exists(articles, provision) {
                 issues.push(
