@@ -39,6 +39,11 @@
 //! without its HTTP and file resolvers, so nothing can be fetched even by
 //! mistake.
 //!
+//! **Architecture Invariant:** event types are the core's
+//! [`EventType`](daicho_core::event::EventType), and a catalogue defines none
+//! of the ledger's own `daicho.*` types: [`definable_event_type`] states the
+//! one rule the loader applies.
+//!
 //! **Architecture Invariant:** the door checks shape, not authority. An act
 //! done by a role the regulation does not empower is accepted and recorded;
 //! the rule engine flags it. Only an unknown role id is refused.

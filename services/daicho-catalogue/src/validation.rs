@@ -68,7 +68,8 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Displays a list's items with `separator` between them.
+/// Displays a list's items (the first field) with the separator (the
+/// second field) between them.
 pub(crate) struct Joined<'a, T>(pub(crate) &'a [T], pub(crate) &'static str);
 
 impl<T: fmt::Display> fmt::Display for Joined<'_, T> {

@@ -65,7 +65,9 @@ pub(crate) fn load(files: BTreeMap<String, Vec<u8>>) -> Result<Catalogue, Catalo
     let mut compiled: HashMap<String, BTreeMap<u32, jsonschema::Validator>> = HashMap::new();
     for ((file, meta), validator) in event_files.into_iter().zip(metas).zip(validators) {
         let (Some(meta), Some(validator)) = (meta, validator) else {
-            unreachable!("a schema without metadata or validator has left a problem, and issues return early");
+            unreachable!(
+                "a schema without metadata or validator has left an issue, and issues return early"
+            );
         };
         compiled
             .entry(file.name.as_str().to_owned())
