@@ -184,12 +184,17 @@ fn prior_approval(
             continue;
         }
         let subject = act_subject.and_then(|p| act.text(p));
-        let candidates: Vec<&crate::state::Application> = match act_application
-            .and_then(|p| act.text(p))
-            .and_then(|id| state.application(&id))
-        {
-            Some(app) if app.stem == stem => vec![app],
-            _ => subject
+        // An act that names the approval it relies on is judged on that
+        // approval alone; one that names none, on any approval of its
+        // subject.
+        let named = act_application.and_then(|p| act.text(p));
+        let candidates: Vec<&crate::state::Application> = match &named {
+            Some(id) => state
+                .application(id)
+                .filter(|app| app.stem == stem)
+                .into_iter()
+                .collect(),
+            None => subject
                 .as_ref()
                 .and_then(|s| by_subject.get(s))
                 .cloned()
@@ -197,11 +202,18 @@ fn prior_approval(
         };
         // The best reason an approval does not cover the act, for the
         // finding's wording; `None` once one covers it.
-        let mut why: Option<(String, String, Vec<u64>)> = Some((
-            "事前の承認の記録がない".to_owned(),
-            "no prior approval is recorded".to_owned(),
-            vec![],
-        ));
+        let mut why: Option<(String, String, Vec<u64>)> = Some(match &named {
+            Some(id) => (
+                format!("記載された承認（{id}）の記録がない"),
+                format!("the approval it names ({id}) is not recorded"),
+                vec![],
+            ),
+            None => (
+                "事前の承認の記録がない".to_owned(),
+                "no prior approval is recorded".to_owned(),
+                vec![],
+            ),
+        });
         for app in candidates {
             let Some(grant) = app.granted.map(|i| state.fact(i)) else {
                 continue;
@@ -428,11 +440,24 @@ fn latency(
             responses.entry(s).or_default().push(r);
         }
     }
+    // Each trigger is answered by the first response before the subject's
+    // next trigger: a response to a later trigger does not answer it.
+    let triggers: Vec<(&Fact, String)> = cx
+        .state
+        .of_types(&trigger.types)
+        .into_iter()
+        .filter_map(|t| t.text(&trigger.subject).map(|s| (t, s)))
+        .collect();
+    let mut next_trigger: HashMap<u64, u64> = HashMap::new();
+    let mut last_of: HashMap<&str, u64> = HashMap::new();
+    for (t, subject) in triggers.iter().rev() {
+        if let Some(next) = last_of.insert(subject.as_str(), t.seq) {
+            next_trigger.insert(t.seq, next);
+        }
+    }
     let mut out = Vec::new();
-    for t in cx.state.of_types(&trigger.types) {
-        let Some(subject) = t.text(&trigger.subject) else {
-            continue;
-        };
+    for (t, subject) in &triggers {
+        let (t, subject) = (*t, subject.clone());
         let start = trigger_time
             .and_then(|p| t.text(p))
             .and_then(|s| parse_instant(&s))
@@ -442,9 +467,11 @@ fn latency(
         if due >= cx.horizon && t.occurred_at >= cx.horizon {
             continue;
         }
-        let answer = responses
-            .get(&subject)
-            .and_then(|rs| rs.iter().find(|r| r.seq > t.seq || r.occurred_at >= start));
+        let before_next = next_trigger.get(&t.seq).copied().unwrap_or(u64::MAX);
+        let answer = responses.get(&subject).and_then(|rs| {
+            rs.iter()
+                .find(|r| (r.seq > t.seq || r.occurred_at >= start) && r.seq < before_next)
+        });
         let words = format!("{}（{}）", limit.words_ja, limit.figure_ja());
         match answer {
             Some(r) if r.occurred_at <= due => {}
