@@ -461,21 +461,17 @@ async fn append(
         .iter()
         .map(|e| e.event().body.key_id.clone())
         .collect();
-    let (receipts, appended) = state
-        .sequencer
-        .append_counted(events, keys)
-        .await
-        .map_err(|e| {
-            // Name the first event the refusal concerns.
-            let index = match &e {
-                AppendError::Rejected(r) => refused_key(r)
-                    .and_then(|k| key_ids.iter().position(|id| id == k))
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            under(append_error(e), index)
-        })?;
-    Ok((receipts, appended))
+    let done = state.sequencer.append(events, keys).await.map_err(|e| {
+        // Name the first event the refusal concerns.
+        let index = match &e {
+            AppendError::Rejected(r) => refused_key(r)
+                .and_then(|k| key_ids.iter().position(|id| id == k))
+                .unwrap_or(0),
+            _ => 0,
+        };
+        under(append_error(e), index)
+    })?;
+    Ok((done.receipts, done.appended))
 }
 
 fn finish(
