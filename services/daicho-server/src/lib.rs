@@ -11,6 +11,7 @@
 //! (in the handler, in parallel) → the sequencer (one writer, group commit)
 //! → receipt. Nothing touches the ledger before every check passed.
 
+pub mod admission;
 pub mod api;
 pub mod app;
 pub mod auth;
