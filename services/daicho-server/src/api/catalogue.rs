@@ -1,5 +1,5 @@
-//! The regulation catalogue, read-only (issue 4 point 5). The bodies are the
-//! catalogue crate's own serialisation, documented here as objects.
+//! The regulation catalogue, read-only. The bodies are the catalogue
+//! crate's own serialisation, documented here as objects.
 
 use axum::extract::State;
 use axum::Json;
