@@ -356,6 +356,9 @@ pub struct Receipts {
     pub receipts: Vec<Receipt>,
     /// How many entries the request added: not the retries of events
     /// already in the ledger, and an event sent twice in the request once.
+    /// An event that an earlier request of the same group commit staged
+    /// counts for this request too, since the staging does not tell whose
+    /// entry it is.
     pub appended: u64,
 }
 
