@@ -3,6 +3,10 @@
 //! Every handler carries `#[utoipa::path]`; [`ApiDoc`] collects them, and
 //! `openapi/openapi.json` is this document committed. Regenerate it with
 //! `cargo run -p daicho-server --bin daicho -- openapi > openapi/openapi.json`.
+//!
+//! A handler lists its error statuses with a description only: the
+//! document's `ProblemBodies` modifier gives each the problem body of
+//! [`ProblemResponse`], declared once.
 
 pub mod catalogue;
 pub mod events;
