@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::{HashedEvent, SignedEvent};
 use crate::hash::{leaf_hash, Digest};
 use crate::jcs;
 use crate::timestamp::RecordedAt;
@@ -47,6 +48,54 @@ impl Entry {
         out.extend_from_slice(b"\",\"recorded_at\":\"");
         write!(out, "{}\",\"seq\":{}}}", self.recorded_at, self.seq).expect("writing to a Vec");
         out
+    }
+}
+
+/// An entry with the event it records: what the ledger builder stages, what
+/// a store returns, what a bundle's entry line holds, and what a projection
+/// folds over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The entry, with its `event_hash` as its source gives it: computed
+    /// when staged, read back from a store or a bundle line, where a
+    /// verifier compares it with the hash of `bytes`.
+    pub entry: Entry,
+    /// The entry hash (the Merkle leaf): computed when staged or read from
+    /// a bundle line, as stored when read from a store.
+    pub hash: Digest,
+    /// The signed event.
+    pub event: SignedEvent,
+    /// The event's canonical (JCS) bytes, exactly as signed and stored.
+    pub bytes: Vec<u8>,
+}
+
+impl Recorded {
+    /// Chains an already hashed event at `seq` after `prev_hash`.
+    pub fn chain(
+        seq: u64,
+        recorded_at: RecordedAt,
+        prev_hash: Digest,
+        event: HashedEvent,
+    ) -> Recorded {
+        let entry = Entry {
+            seq,
+            recorded_at,
+            event_hash: event.hash(),
+            prev_hash,
+        };
+        let hash = entry.hash();
+        let (event, bytes) = event.into_parts();
+        Recorded {
+            entry,
+            hash,
+            event,
+            bytes,
+        }
+    }
+
+    /// The entry's position.
+    pub fn seq(&self) -> u64 {
+        self.entry.seq
     }
 }
 

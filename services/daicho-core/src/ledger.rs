@@ -3,27 +3,36 @@
 //! code, and the tests build their bundles with it.
 
 use crate::checkpoint::Checkpoint;
-use crate::entry::Entry;
+use crate::entry::{Entry, Recorded};
 use crate::event::{EventId, HashedEvent, Label, SignedEvent, UnsignedEvent};
 use crate::hash::Digest;
-use crate::keys::{NoteSigner, PublicKey};
+use crate::keys::{NoteSigner, NoteVerifier, PublicKey};
 use crate::merkle::Tree;
 use crate::registry::{
-    GenesisPayload, KeyRegistration, KeyRole, Registry, RegistryError, GENESIS, LEDGER_SOURCE,
+    GenesisPayload, KeyRegistration, KeyRole, Registry, RegistryError, GENESIS, KEY_REGISTERED,
+    KEY_REVOKED, LEDGER_SOURCE,
 };
 use crate::timestamp::{OccurredAt, RecordedAt};
 
-/// An entry staged or appended, with the event it records.
-#[derive(Debug, Clone)]
-pub struct Appended {
-    /// The entry.
-    pub entry: Entry,
-    /// Its entry hash (the Merkle leaf).
-    pub hash: Digest,
-    /// The signed event.
-    pub event: SignedEvent,
-    /// Its canonical (JCS) bytes, as stored.
-    pub bytes: Vec<u8>,
+/// Why recorded entries could not be replayed into a ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// There were no entries at all.
+    #[error("there is no genesis entry")]
+    Empty,
+    /// The first entry is not at seq 0.
+    #[error("the first entry has seq {0}, not 0")]
+    NotGenesis(u64),
+    /// The genesis event is not a valid genesis (for the trusted key).
+    #[error("the genesis entry: {0}")]
+    Genesis(RegistryError),
+    /// The registry refused an entry (unknown or revoked key, bad signature, …).
+    #[error("entry {0}: {1}")]
+    Refused(u64, RegistryError),
+    /// An entry does not come out as recorded: a different seq, time,
+    /// event hash, link or entry hash.
+    #[error("entry {0} does not chain onto the ledger as recorded")]
+    Mismatch(u64),
 }
 
 /// The live ledger: head of the chain, Merkle tree and key registry.
@@ -81,33 +90,109 @@ impl Ledger {
     pub fn create(
         genesis: SignedEvent,
         recorded_at: RecordedAt,
-    ) -> Result<(Ledger, Appended), RegistryError> {
-        let registry = Registry::from_genesis(&genesis, None)?;
-        let (genesis, bytes) = HashedEvent::new(genesis).into_parts();
-        let entry = Entry {
-            seq: 0,
-            recorded_at,
-            event_hash: Digest::of(&bytes),
-            prev_hash: Digest::ZERO,
-        };
-        let hash = entry.hash();
+    ) -> Result<(Ledger, Recorded), RegistryError> {
+        Self::create_checked(genesis, recorded_at, None)
+    }
+
+    fn create_checked(
+        genesis: SignedEvent,
+        recorded_at: RecordedAt,
+        trusted: Option<&NoteVerifier>,
+    ) -> Result<(Ledger, Recorded), RegistryError> {
+        let registry = Registry::from_genesis(&genesis, trusted)?;
+        let first = Recorded::chain(0, recorded_at, Digest::ZERO, HashedEvent::new(genesis));
         let mut tree = Tree::new();
-        tree.push(hash);
+        tree.push(first.hash);
         let ledger = Ledger {
             registry,
             tree,
-            head: entry.clone(),
-            head_hash: hash,
+            head: first.entry.clone(),
+            head_hash: first.hash,
         };
-        Ok((
-            ledger,
-            Appended {
-                entry,
-                hash,
-                event: genesis,
-                bytes,
-            },
-        ))
+        Ok((ledger, first))
+    }
+
+    /// Rebuilds a ledger from recorded entries, genesis first, each one
+    /// appended again through [`Batch`] and required to come out exactly
+    /// as recorded (entry and entry hash). With `trusted`, the genesis must
+    /// name that ledger key.
+    ///
+    /// Entries sequenced together share a `recorded_at`, so consecutive
+    /// entries with equal times are staged as one batch, as they were
+    /// written. Every signature is checked against the registry as of its
+    /// entry.
+    pub fn replay<I>(entries: I, trusted: Option<&NoteVerifier>) -> Result<Ledger, ReplayError>
+    where
+        I: IntoIterator<Item = Recorded>,
+    {
+        let mut entries = entries.into_iter();
+        let first = entries.next().ok_or(ReplayError::Empty)?;
+        if first.entry.seq != 0 {
+            return Err(ReplayError::NotGenesis(first.entry.seq));
+        }
+        let (mut ledger, genesis) =
+            Self::create_checked(first.event, first.entry.recorded_at, trusted)
+                .map_err(ReplayError::Genesis)?;
+        if genesis.entry != first.entry || genesis.hash != first.hash {
+            return Err(ReplayError::Mismatch(0));
+        }
+        ledger.append_recorded(entries, true)?;
+        Ok(ledger)
+    }
+
+    /// Appends entries that another process appended to the same store
+    /// after this ledger's head, checking as [`Ledger::replay`] does, except
+    /// that a signature by a key registered before its batch is not checked
+    /// again: the process that appended it did. Returns whether the key
+    /// registry changed.
+    pub fn extend<I>(&mut self, entries: I) -> Result<bool, ReplayError>
+    where
+        I: IntoIterator<Item = Recorded>,
+    {
+        self.append_recorded(entries, false)
+    }
+
+    fn append_recorded<I>(
+        &mut self,
+        entries: I,
+        check_signatures: bool,
+    ) -> Result<bool, ReplayError>
+    where
+        I: IntoIterator<Item = Recorded>,
+    {
+        let mut registry_changed = false;
+        let mut entries = entries.into_iter().peekable();
+        while let Some(first) = entries.next() {
+            let at = first.entry.recorded_at;
+            let mut batch = self.begin(at);
+            let mut next = Some(first);
+            while let Some(recorded) = next {
+                let seq = recorded.entry.seq;
+                registry_changed |= matches!(
+                    recorded.event.body.event_type.as_str(),
+                    KEY_REGISTERED | KEY_REVOKED
+                );
+                // The key as registered before this batch lets `append` skip
+                // the signature check; a key registered earlier in this same
+                // batch is not found here, and that event's signature is
+                // simply verified again.
+                let key = self
+                    .registry
+                    .key(&recorded.event.body.key_id)
+                    .filter(|_| !check_signatures)
+                    .map(|r| r.public_key);
+                let appended = batch
+                    .append(recorded.event, key.as_ref())
+                    .map_err(|e| ReplayError::Refused(seq, e))?;
+                if appended.entry != recorded.entry || appended.hash != recorded.hash {
+                    return Err(ReplayError::Mismatch(seq));
+                }
+                next = entries.next_if(|e| e.entry.recorded_at == at);
+            }
+            let staged = batch.finish();
+            self.commit(staged);
+        }
+        Ok(registry_changed)
     }
 
     /// Reassembles a ledger from stored state that was written by this code
@@ -166,7 +251,7 @@ impl Ledger {
     ///
     /// Returns the staged entries, so that the caller decides where they
     /// are dropped (a service's single writer hands them to another thread).
-    pub fn commit(&mut self, staged: Staged) -> Vec<Appended> {
+    pub fn commit(&mut self, staged: Staged) -> Vec<Recorded> {
         assert_eq!(
             staged.base_size,
             self.size(),
@@ -192,7 +277,7 @@ impl Ledger {
 pub struct Batch<'a> {
     base: &'a Ledger,
     registry: Option<Registry>,
-    staged: Vec<Appended>,
+    staged: Vec<Recorded>,
     recorded_at: RecordedAt,
 }
 
@@ -209,7 +294,7 @@ pub struct Staged {
     base_size: u64,
     registry: Option<Registry>,
     /// The new entries in order.
-    pub entries: Vec<Appended>,
+    pub entries: Vec<Recorded>,
 }
 
 impl Batch<'_> {
@@ -225,7 +310,7 @@ impl Batch<'_> {
         &mut self,
         event: SignedEvent,
         verified_with: Option<&PublicKey>,
-    ) -> Result<&Appended, RegistryError> {
+    ) -> Result<&Recorded, RegistryError> {
         self.append_hashed(HashedEvent::new(event), verified_with)
     }
 
@@ -235,7 +320,7 @@ impl Batch<'_> {
         &mut self,
         hashed: HashedEvent,
         verified_with: Option<&PublicKey>,
-    ) -> Result<&Appended, RegistryError> {
+    ) -> Result<&Recorded, RegistryError> {
         let event = hashed.event();
         let rec = self.registry().authorize(event)?;
         // The message is cut from the bytes already computed, not
@@ -248,29 +333,14 @@ impl Batch<'_> {
             return Err(RegistryError::BadSignature(event.body.key_id.clone()));
         }
         let seq = self.base.size() + self.staged.len() as u64;
-        if matches!(
-            event.body.event_type.as_str(),
-            crate::registry::KEY_REGISTERED | crate::registry::KEY_REVOKED
-        ) {
+        if matches!(event.body.event_type.as_str(), KEY_REGISTERED | KEY_REVOKED) {
             let mut next = self.registry().clone();
             next.apply(seq, event)?;
             self.registry = Some(next);
         }
         let prev_hash = self.staged.last().map_or(self.base.head_hash, |a| a.hash);
-        let entry = Entry {
-            seq,
-            recorded_at: self.recorded_at,
-            event_hash: hashed.hash(),
-            prev_hash,
-        };
-        let hash = entry.hash();
-        let (event, bytes) = hashed.into_parts();
-        self.staged.push(Appended {
-            entry,
-            hash,
-            event,
-            bytes,
-        });
+        self.staged
+            .push(Recorded::chain(seq, self.recorded_at, prev_hash, hashed));
         Ok(self.staged.last().expect("just pushed"))
     }
 
@@ -283,7 +353,7 @@ impl Batch<'_> {
         self.staged.is_empty()
     }
     /// The entries staged so far.
-    pub fn entries(&self) -> &[Appended] {
+    pub fn entries(&self) -> &[Recorded] {
         &self.staged
     }
     /// Marks the current point.

@@ -4,12 +4,13 @@
 
 use daicho_core::bundle::{self, Line, LineError};
 use daicho_core::checkpoint::{Checkpoint, CheckpointError};
+use daicho_core::entry::Recorded;
 use daicho_core::event::{
-    Actor, EventError, EventId, EventType, Label, SignedEvent, UnsignedEvent,
+    Actor, EventError, EventId, EventType, HashedEvent, Label, SignedEvent, UnsignedEvent,
 };
 use daicho_core::jcs::{self, JcsError};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
-use daicho_core::ledger::{genesis_event, Ledger};
+use daicho_core::ledger::{genesis_event, Ledger, ReplayError};
 use daicho_core::registry::{
     KeyRegistration, KeyRevocation, KeyRole, RegistryError, KEY_REGISTERED, KEY_REVOKED,
 };
@@ -316,6 +317,117 @@ fn chain_links_and_clock_never_goes_back() {
     assert_eq!(a.hash, a.entry.hash());
     w.ledger.commit(b.finish());
     assert_eq!(w.ledger.tree().leaf(2), Some(a.hash));
+}
+
+/// A ledger of a genesis, a key registration and three events in two
+/// batches, with every entry it recorded.
+fn recorded_world() -> (World, Vec<Recorded>) {
+    let w = world();
+    let ledger_key = signer("kameoka.example/daicho", 1);
+    let g = genesis_event(
+        &ledger_key,
+        w.admin.public_key(),
+        Label::parse("it-admin").unwrap(),
+        EventId::from_bytes([0; 16]),
+        OccurredAt::parse("2026-04-01T00:00:00Z").unwrap(),
+    );
+    let (mut ledger, first) = Ledger::create(g, at(0)).unwrap();
+    let mut all = vec![first];
+    let src = signer("src-a", 3);
+    let mut b = ledger.begin(at(10));
+    b.append(
+        event(
+            &w.admin,
+            1,
+            "it-admin",
+            KEY_REGISTERED,
+            registration(&src, "src-a", &["t.x"]),
+        ),
+        None,
+    )
+    .unwrap();
+    b.append(event(&src, 2, "src-a", "t.x", json!({"n": 1})), None)
+        .unwrap();
+    all.extend(ledger.commit(b.finish()));
+    let mut b = ledger.begin(at(20));
+    b.append(event(&src, 3, "src-a", "t.x", json!({"n": 2})), None)
+        .unwrap();
+    b.append(event(&src, 4, "src-a", "t.x", json!({"n": 3})), None)
+        .unwrap();
+    all.extend(ledger.commit(b.finish()));
+    (World { ledger, ..w }, all)
+}
+
+#[test]
+fn replay_rebuilds_the_same_ledger() {
+    let (w, all) = recorded_world();
+    let replayed = Ledger::replay(all.clone(), Some(w.ledger_key.verifier())).unwrap();
+    assert_eq!(replayed.size(), 5);
+    assert_eq!(replayed.tree().root(), w.ledger.tree().root());
+    assert_eq!(replayed.head(), w.ledger.head());
+    assert!(replayed
+        .registry()
+        .key(&signer("src-a", 3).key_id())
+        .is_some());
+
+    // Extending a ledger replayed from a prefix reaches the same state and
+    // reports the registry change among the new entries.
+    let mut prefix = Ledger::replay(all[..1].to_vec(), None).unwrap();
+    assert!(prefix.extend(all[1..].to_vec()).unwrap());
+    assert_eq!(prefix.tree().root(), w.ledger.tree().root());
+    assert!(!prefix.extend(Vec::new()).unwrap());
+}
+
+#[test]
+fn replay_refuses_what_was_not_recorded_so() {
+    let (_, all) = recorded_world();
+    assert!(matches!(
+        Ledger::replay(Vec::new(), None),
+        Err(ReplayError::Empty)
+    ));
+    assert!(matches!(
+        Ledger::replay(all[1..].to_vec(), None),
+        Err(ReplayError::NotGenesis(1))
+    ));
+    assert!(matches!(
+        Ledger::replay(all.clone(), Some(signer("other", 9).verifier())),
+        Err(ReplayError::Genesis(_))
+    ));
+
+    // A changed recorded_at, a stored hash that is not the entry's, and a
+    // skipped entry all fail to chain, at the entry that differs.
+    let mut moved = all.clone();
+    moved[3].entry.recorded_at = at(21);
+    assert!(matches!(
+        Ledger::replay(moved, None),
+        Err(ReplayError::Mismatch(3))
+    ));
+    let mut wrong_hash = all.clone();
+    wrong_hash[2].hash = daicho_core::Digest::of(b"x");
+    assert!(matches!(
+        Ledger::replay(wrong_hash, None),
+        Err(ReplayError::Mismatch(2))
+    ));
+    let mut gap = all.clone();
+    gap.remove(3);
+    assert!(matches!(
+        Ledger::replay(gap, None),
+        Err(ReplayError::Mismatch(4))
+    ));
+
+    // A replay checks every signature; extending trusts those by keys
+    // registered before the batch, which the appending process checked.
+    let mut forged = all.clone();
+    let mut event = forged[4].event.clone();
+    event.signature = forged[3].event.signature;
+    let e = &forged[4].entry;
+    forged[4] = Recorded::chain(e.seq, e.recorded_at, e.prev_hash, HashedEvent::new(event));
+    assert!(matches!(
+        Ledger::replay(forged.clone(), None),
+        Err(ReplayError::Refused(4, RegistryError::BadSignature(_)))
+    ));
+    let mut prefix = Ledger::replay(all[..4].to_vec(), None).unwrap();
+    assert!(!prefix.extend(forged[4..].to_vec()).unwrap());
 }
 
 #[test]

@@ -14,18 +14,18 @@
 use std::time::Instant;
 
 use daicho_core::entry::Entry;
+use daicho_core::entry::Recorded;
 use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_core::Digest;
 use daicho_store::scratch::{Backend, ScratchDb};
-use daicho_store::StoredEntry;
 
 /// Rows shaped like the service's: a signed event of a few hundred bytes
 /// with a Japanese payload, chained entries. The signature is computed once
 /// and reused (the store never checks it), and every hash is computed here,
 /// before the clock starts.
-fn rows(n: u64) -> Vec<StoredEntry> {
+fn rows(n: u64) -> Vec<Recorded> {
     let signer = NoteSigner::from_seed("juki", [3; 32]).unwrap();
     let mut payload = serde_json::Map::new();
     payload.insert("resident_id".into(), serde_json::json!("R-0001234567"));
@@ -57,15 +57,21 @@ fn rows(n: u64) -> Vec<StoredEntry> {
             // Clear of the UUID's version and variant bits (bytes 6 and 8).
             id[8..].copy_from_slice(&seq.to_be_bytes());
             event.body.event_id = EventId::from_bytes(id);
+            let bytes = event.canonical_bytes();
             let entry = Entry {
                 seq,
                 recorded_at,
-                event_hash: event.hash(),
+                event_hash: Digest::of(&bytes),
                 prev_hash: prev,
             };
             let hash = entry.hash();
             prev = hash;
-            StoredEntry { entry, hash, event }
+            Recorded {
+                entry,
+                hash,
+                event,
+                bytes,
+            }
         })
         .collect()
 }
@@ -75,7 +81,7 @@ fn rows(n: u64) -> Vec<StoredEntry> {
 /// and rebuild the tree.
 async fn measure(
     backend: Backend,
-    rows: &[StoredEntry],
+    rows: &[Recorded],
     per_commit: usize,
     startup: bool,
 ) -> (f64, Option<f64>) {

@@ -24,4 +24,3 @@ mod stored;
 pub use error::StoreError;
 pub use sequencing::Sequencing;
 pub use store::{Store, StoredCheckpoint};
-pub use stored::StoredEntry;

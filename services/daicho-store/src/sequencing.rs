@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use daicho_core::entry::Recorded;
 use daicho_core::event::EventId;
-use daicho_core::ledger::Appended;
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::{ConnectOptions, Executor as _, FromRow, QueryBuilder, Row, Sqlite};
@@ -13,7 +13,7 @@ use crate::store::{
     checkpoint_row, latest_checkpoint_sql, SqliteWriter, Store, StoredCheckpoint, SIZE_SQL,
 };
 use crate::stored::{decode, decode_all, to_i64, to_u64, EntryRow, EntryValues, ENTRY_COLUMNS};
-use crate::{StoreError, StoredEntry};
+use crate::StoreError;
 
 /// The first half of the PostgreSQL advisory lock key ("daic" in ASCII);
 /// the second half is a hash of the current schema.
@@ -224,7 +224,7 @@ impl Sequencing {
 
     /// Every entry with `seq >= from`, in seq order: what other processes
     /// appended since this one last looked.
-    pub async fn entries_from(&mut self, from: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries_from(&mut self, from: u64) -> Result<Vec<Recorded>, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= $1 ORDER BY seq");
         let from = to_i64(from)?;
         let rows: Vec<EntryRow> =
@@ -246,7 +246,7 @@ impl Sequencing {
     pub async fn find_event_ids(
         &mut self,
         ids: &[EventId],
-    ) -> Result<HashMap<EventId, StoredEntry>, StoreError> {
+    ) -> Result<HashMap<EventId, Recorded>, StoreError> {
         Ok(self.size_and_event_ids(ids).await?.1)
     }
 
@@ -256,7 +256,7 @@ impl Sequencing {
     pub async fn size_and_event_ids(
         &mut self,
         ids: &[EventId],
-    ) -> Result<(u64, HashMap<EventId, StoredEntry>), StoreError> {
+    ) -> Result<(u64, HashMap<EventId, Recorded>), StoreError> {
         let mut rows: Vec<EntryRow> = Vec::new();
         let size: i64;
         match &mut self.tx {
@@ -367,44 +367,33 @@ impl Sequencing {
     /// one `INSERT … SELECT FROM UNNEST` on PostgreSQL. A repeated seq, event
     /// id or checkpoint size is a [`StoreError::Conflict`]; on PostgreSQL it
     /// also aborts the transaction.
+    ///
+    /// Each event is stored as the canonical bytes the entry carries, not
+    /// serialised again.
     pub async fn insert(
         &mut self,
-        entries: &[StoredEntry],
+        entries: &[Recorded],
         checkpoint: Option<(u64, &str)>,
     ) -> Result<(), StoreError> {
-        let values = entries
-            .iter()
-            .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.insert_values(values, checkpoint, false).await
-    }
-
-    /// [`Sequencing::insert`] for entries fresh from a ledger batch, which
-    /// spares the sequencer a copy of every event and its serialisation.
-    pub async fn insert_appended(
-        &mut self,
-        entries: &[Appended],
-        checkpoint: Option<(u64, &str)>,
-    ) -> Result<(), StoreError> {
-        self.insert_values(appended_values(entries)?, checkpoint, false)
+        self.insert_values(entry_values(entries)?, checkpoint, false)
             .await
     }
 
-    /// [`Sequencing::insert_appended`] and [`Sequencing::commit`] in one
+    /// [`Sequencing::insert`] and [`Sequencing::commit`] in one
     /// step: on SQLite the `COMMIT` travels with the last INSERT, saving
     /// the writer a round trip per commit. When this returns `Ok`, the rows
     /// are durable; on an error, whether they are is unknown to the caller
     /// (the commit itself may have failed after writing), and the
     /// transaction is rolled back if it is still open.
-    pub async fn insert_appended_and_commit(
+    pub async fn insert_and_commit(
         mut self,
-        entries: &[Appended],
+        entries: &[Recorded],
         checkpoint: Option<(u64, &str)>,
     ) -> Result<(), StoreError> {
         if entries.is_empty() && checkpoint.is_none() {
             return self.commit().await;
         }
-        let values = appended_values(entries)?;
+        let values = entry_values(entries)?;
         match self.tx {
             Tx::Sqlite(_) => {
                 self.insert_values(values, checkpoint, true).await?;
@@ -543,13 +532,9 @@ impl Sequencing {
     }
 }
 
-/// The column values of entries fresh from a ledger batch, reusing their
-/// canonical bytes.
-fn appended_values(entries: &[Appended]) -> Result<Vec<EntryValues<'_>>, StoreError> {
-    entries
-        .iter()
-        .map(|e| EntryValues::of(&e.entry, &e.hash, &e.event, Some(&e.bytes)))
-        .collect()
+/// The column values of entries, borrowing their canonical bytes.
+fn entry_values(entries: &[Recorded]) -> Result<Vec<EntryValues<'_>>, StoreError> {
+    entries.iter().map(EntryValues::of).collect()
 }
 
 /// Appends `VALUES (…), (…)` for `rows` to an SQLite INSERT.
@@ -562,7 +547,7 @@ fn push_sqlite_rows<'a>(qb: &mut QueryBuilder<'a, Sqlite>, rows: &'a [EntryValue
             .push_bind(v.entry_hash.as_slice())
             .push_bind(v.event_id.to_bytes().to_vec())
             .push_bind(v.event_type.as_str())
-            .push_bind(v.event.as_ref());
+            .push_bind(v.event);
     });
 }
 
@@ -602,7 +587,7 @@ impl PgColumns {
         self.entry_hash.push(v.entry_hash);
         self.event_id.push(pg_uuid(v.event_id));
         self.event_type.push(v.event_type);
-        self.event.push(v.event.into_owned());
+        self.event.push(v.event.to_vec());
     }
 }
 

@@ -16,7 +16,9 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::sequencing::Sequencing;
 use crate::stored::{decode, decode_all, digest, to_i64, to_u64, EntryRow, ENTRY_COLUMNS};
-use crate::{StoreError, StoredEntry};
+use daicho_core::entry::Recorded;
+
+use crate::StoreError;
 
 /// How long a connection waits for another writer's lock before failing.
 /// Group commits are short, so a wait this long means something is stuck.
@@ -281,7 +283,7 @@ impl Store {
     }
 
     /// The last entry, if any.
-    pub async fn head(&self) -> Result<Option<StoredEntry>, StoreError> {
+    pub async fn head(&self) -> Result<Option<Recorded>, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1");
         let row: Option<EntryRow> =
             on_pool!(self, p => sqlx::query_as(&sql).fetch_optional(p).await?);
@@ -289,7 +291,7 @@ impl Store {
     }
 
     /// Up to `limit` entries with `seq >= from`, in seq order.
-    pub async fn entries(&self, from: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries(&self, from: u64, limit: u32) -> Result<Vec<Recorded>, StoreError> {
         let sql =
             format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= $1 ORDER BY seq LIMIT $2");
         let (from, limit) = (to_i64(from)?, i64::from(limit));
@@ -302,7 +304,7 @@ impl Store {
     }
 
     /// The entry at `seq`.
-    pub async fn entry(&self, seq: u64) -> Result<Option<StoredEntry>, StoreError> {
+    pub async fn entry(&self, seq: u64) -> Result<Option<Recorded>, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE seq = $1");
         let seq = to_i64(seq)?;
         let row: Option<EntryRow> =
@@ -311,7 +313,7 @@ impl Store {
     }
 
     /// The entry that records the event with this id.
-    pub async fn entry_by_event_id(&self, id: &EventId) -> Result<Option<StoredEntry>, StoreError> {
+    pub async fn entry_by_event_id(&self, id: &EventId) -> Result<Option<Recorded>, StoreError> {
         // SQLite keeps the id as its 16 bytes, PostgreSQL as a uuid (bound
         // as its text).
         let row: Option<EntryRow> = match self {
@@ -336,7 +338,7 @@ impl Store {
     /// Every ledger-defined (`daicho.*`) entry in seq order: the genesis and
     /// the key registrations and revocations, from which the registry is
     /// rebuilt.
-    pub async fn registry_events(&self) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn registry_events(&self) -> Result<Vec<Recorded>, StoreError> {
         let rows: Vec<EntryRow> =
             on_pool!(self, p => sqlx::query_as(&registry_sql()).fetch_all(p).await?);
         decode_all(rows)
@@ -383,7 +385,7 @@ impl Store {
         from: u64,
         upto: u64,
         chunk: u32,
-    ) -> impl Stream<Item = Result<Vec<StoredEntry>, StoreError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Vec<Recorded>, StoreError>> + Send + 'static {
         let store = self.clone();
         let chunk = chunk.max(1);
         futures_util::stream::try_unfold(from, move |next| {

@@ -1,47 +1,15 @@
 //! The stored form of an entry and its conversion from and to rows.
+//!
+//! An entry is stored with its entry hash (the Merkle leaf) and the signed
+//! event as its canonical bytes exactly, so its hash is reproducible from
+//! the database alone; it is read back as the core's [`Recorded`].
 
-use std::borrow::Cow;
-
-use daicho_core::entry::Entry;
+use daicho_core::entry::{Entry, Recorded};
 use daicho_core::event::{EventId, SignedEvent};
-use daicho_core::ledger::Appended;
 use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
 
 use crate::StoreError;
-
-/// One entry as stored: the entry, its hash (the Merkle leaf) and the
-/// signed event it records. The event is stored as its canonical bytes
-/// exactly, so its hash is reproducible from the database alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEntry {
-    /// The entry.
-    pub entry: Entry,
-    /// The entry hash.
-    pub hash: Digest,
-    /// The signed event.
-    pub event: SignedEvent,
-}
-
-impl From<Appended> for StoredEntry {
-    fn from(a: Appended) -> Self {
-        StoredEntry {
-            entry: a.entry,
-            hash: a.hash,
-            event: a.event,
-        }
-    }
-}
-
-impl From<&Appended> for StoredEntry {
-    fn from(a: &Appended) -> Self {
-        StoredEntry {
-            entry: a.entry.clone(),
-            hash: a.hash,
-            event: a.event.clone(),
-        }
-    }
-}
 
 /// The columns every entry query selects, in the order of [`EntryRow`].
 pub(crate) const ENTRY_COLUMNS: &str = "seq, recorded_at, event_hash, prev_hash, entry_hash, event";
@@ -61,18 +29,18 @@ pub(crate) struct EntryValues<'a> {
     pub event_id: &'a EventId,
     pub event_type: String,
     /// The canonical bytes of the signed event.
-    pub event: Cow<'a, [u8]>,
+    pub event: &'a [u8],
 }
 
 impl<'a> EntryValues<'a> {
-    /// The values of an entry; `bytes` are the event's canonical bytes if
-    /// already at hand.
-    pub(crate) fn of(
-        entry: &Entry,
-        hash: &Digest,
-        event: &'a SignedEvent,
-        bytes: Option<&'a [u8]>,
-    ) -> Result<EntryValues<'a>, StoreError> {
+    /// The values of an entry, its event's canonical bytes borrowed.
+    pub(crate) fn of(recorded: &'a Recorded) -> Result<EntryValues<'a>, StoreError> {
+        let Recorded {
+            entry,
+            hash,
+            event,
+            bytes,
+        } = recorded;
         Ok(EntryValues {
             seq: to_i64(entry.seq)?,
             recorded_at: entry.recorded_at.to_string(),
@@ -81,10 +49,7 @@ impl<'a> EntryValues<'a> {
             entry_hash: hash.0.to_vec(),
             event_id: &event.body.event_id,
             event_type: event.body.event_type.as_str().to_owned(),
-            event: match bytes {
-                Some(b) => Cow::Borrowed(b),
-                None => Cow::Owned(event.canonical_bytes()),
-            },
+            event: bytes,
         })
     }
 }
@@ -111,14 +76,14 @@ pub(crate) fn digest(seq: u64, bytes: &[u8], column: &str) -> Result<Digest, Sto
 
 /// Decodes an entry row. The event bytes are parsed strictly, as they were
 /// when the event was first accepted.
-pub(crate) fn decode(row: EntryRow) -> Result<StoredEntry, StoreError> {
+pub(crate) fn decode(row: EntryRow) -> Result<Recorded, StoreError> {
     let (seq, recorded_at, event_hash, prev_hash, entry_hash, event) = row;
     let seq = to_u64(seq)?;
     let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
     let recorded_at =
         RecordedAt::parse(&recorded_at).map_err(|e| corrupt(format!("recorded_at: {e}")))?;
-    let event = SignedEvent::parse(&event).map_err(|e| corrupt(format!("event: {e}")))?;
-    Ok(StoredEntry {
+    let parsed = SignedEvent::parse(&event).map_err(|e| corrupt(format!("event: {e}")))?;
+    Ok(Recorded {
         entry: Entry {
             seq,
             recorded_at,
@@ -126,10 +91,11 @@ pub(crate) fn decode(row: EntryRow) -> Result<StoredEntry, StoreError> {
             prev_hash: digest(seq, &prev_hash, "prev_hash")?,
         },
         hash: digest(seq, &entry_hash, "entry_hash")?,
-        event,
+        event: parsed,
+        bytes: event,
     })
 }
 
-pub(crate) fn decode_all(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, StoreError> {
+pub(crate) fn decode_all(rows: Vec<EntryRow>) -> Result<Vec<Recorded>, StoreError> {
     rows.into_iter().map(decode).collect()
 }

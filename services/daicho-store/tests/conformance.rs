@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
+use daicho_core::entry::Recorded;
 use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
-use daicho_core::ledger::{genesis_event, Appended, Ledger};
+use daicho_core::ledger::{genesis_event, Ledger};
 use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_store::scratch::{Backend, ScratchDb};
-use daicho_store::{Store, StoreError, StoredEntry};
+use daicho_store::{Store, StoreError};
 
 /// Declares each test once per backend.
 macro_rules! conformance {
@@ -110,7 +111,7 @@ fn unsigned(id: EventId, event_type: &str, source: &str, signer: &NoteSigner) ->
 /// A ledger of `n` entries: the genesis, the registration of a source key,
 /// then `n - 2` source events with a Japanese payload (so that the stored
 /// bytes are not plain ASCII).
-fn chain(n: u64) -> Vec<StoredEntry> {
+fn chain(n: u64) -> Vec<Recorded> {
     assert!(n >= 2);
     let ledger_key = signer("kameoka.example/daicho", 1);
     let admin = signer("admin", 2);
@@ -123,7 +124,7 @@ fn chain(n: u64) -> Vec<StoredEntry> {
         OccurredAt::parse("2026-04-01T00:00:00Z").unwrap(),
     );
     let (mut ledger, g) = Ledger::create(genesis, at(0)).unwrap();
-    let mut out = vec![StoredEntry::from(g)];
+    let mut out = vec![g];
     let mut reg = unsigned(event_id(1_000_001), KEY_REGISTERED, "情報政策課", &admin);
     let registration = KeyRegistration {
         key_id: source.key_id(),
@@ -145,7 +146,7 @@ fn chain(n: u64) -> Vec<StoredEntry> {
         batch.append(e.sign(&source), None).unwrap();
     }
     let staged = batch.finish();
-    out.extend(staged.entries.iter().map(StoredEntry::from));
+    out.extend(staged.entries.iter().cloned());
     ledger.commit(staged);
     out
 }
@@ -157,26 +158,13 @@ fn note(size: u64) -> String {
 
 /// Appends `entries` (and a checkpoint for the new size) in one sequencing
 /// transaction.
-async fn append(store: &Store, entries: &[StoredEntry]) {
+async fn append(store: &Store, entries: &[Recorded]) {
     let mut seq = store.begin_sequencing().await.unwrap();
     let size = entries.last().map_or(0, |e| e.entry.seq + 1);
     seq.insert(entries, Some((size, &note(size))))
         .await
         .unwrap();
     seq.commit().await.unwrap();
-}
-
-/// Stored entries as a ledger batch hands them to the store.
-fn appended(entries: &[StoredEntry]) -> Vec<Appended> {
-    entries
-        .iter()
-        .map(|e| Appended {
-            entry: e.entry.clone(),
-            hash: e.hash,
-            event: e.event.clone(),
-            bytes: e.event.canonical_bytes(),
-        })
-        .collect()
 }
 
 async fn empty_store_has_nothing(backend: Backend) {
@@ -254,16 +242,16 @@ async fn pagination_and_export_chunks(backend: Backend) {
     assert_eq!(store.entries(24, 10).await.unwrap(), all[24..]);
     assert!(store.entries(0, 0).await.unwrap().is_empty());
 
-    let chunks: Vec<Vec<StoredEntry>> = store.export_chunks(0, 25, 7).try_collect().await.unwrap();
+    let chunks: Vec<Vec<Recorded>> = store.export_chunks(0, 25, 7).try_collect().await.unwrap();
     assert_eq!(
         chunks.iter().map(Vec::len).collect::<Vec<_>>(),
         [7, 7, 7, 4]
     );
     assert_eq!(chunks.concat(), all);
     // An export stops at the size it was asked for, even when more exists.
-    let chunks: Vec<Vec<StoredEntry>> = store.export_chunks(3, 20, 7).try_collect().await.unwrap();
+    let chunks: Vec<Vec<Recorded>> = store.export_chunks(3, 20, 7).try_collect().await.unwrap();
     assert_eq!(chunks.concat(), all[3..20]);
-    let none: Vec<Vec<StoredEntry>> = store.export_chunks(0, 0, 7).try_collect().await.unwrap();
+    let none: Vec<Vec<Recorded>> = store.export_chunks(0, 0, 7).try_collect().await.unwrap();
     assert!(none.is_empty());
 }
 
@@ -575,11 +563,11 @@ async fn insert_and_commit_is_durable_or_leaves_nothing(backend: Backend) {
     let db = ScratchDb::new(backend);
     let store = db.open().await.unwrap();
     let all = chain(8);
-    let rows = appended(&all);
+    let rows = all.clone();
 
     let mut seq = store.begin_sequencing().await.unwrap();
     assert_eq!(seq.size().await.unwrap(), 0);
-    seq.insert_appended_and_commit(&rows[..4], Some((4, &note(4))))
+    seq.insert_and_commit(&rows[..4], Some((4, &note(4))))
         .await
         .unwrap();
     assert_eq!(store.entries(0, 10).await.unwrap(), all[..4]);
@@ -593,7 +581,7 @@ async fn insert_and_commit_is_durable_or_leaves_nothing(backend: Backend) {
     // the lock is released.
     let seq = store.begin_sequencing().await.unwrap();
     let err = seq
-        .insert_appended_and_commit(&rows[4..6], Some((4, "again")))
+        .insert_and_commit(&rows[4..6], Some((4, "again")))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -601,7 +589,7 @@ async fn insert_and_commit_is_durable_or_leaves_nothing(backend: Backend) {
     // So does a repeated seq, before its checkpoint is even tried.
     let seq = store.begin_sequencing().await.unwrap();
     let err = seq
-        .insert_appended_and_commit(&rows[3..6], Some((6, &note(6))))
+        .insert_and_commit(&rows[3..6], Some((6, &note(6))))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
@@ -610,15 +598,13 @@ async fn insert_and_commit_is_durable_or_leaves_nothing(backend: Backend) {
 
     // Entries alone and a checkpoint alone work too.
     let seq = store.begin_sequencing().await.unwrap();
-    seq.insert_appended_and_commit(&rows[4..6], None)
+    seq.insert_and_commit(&rows[4..6], None).await.unwrap();
+    let seq = store.begin_sequencing().await.unwrap();
+    seq.insert_and_commit(&[], Some((6, &note(6))))
         .await
         .unwrap();
     let seq = store.begin_sequencing().await.unwrap();
-    seq.insert_appended_and_commit(&[], Some((6, &note(6))))
-        .await
-        .unwrap();
-    let seq = store.begin_sequencing().await.unwrap();
-    seq.insert_appended_and_commit(&rows[6..], Some((8, &note(8))))
+    seq.insert_and_commit(&rows[6..], Some((8, &note(8))))
         .await
         .unwrap();
     assert_eq!(store.entries(0, 10).await.unwrap(), all);
@@ -646,7 +632,7 @@ async fn a_sequencing_that_wrote_nothing_commits_and_releases(backend: Backend) 
     assert_eq!(seq.size().await.unwrap(), 0);
     seq.commit().await.unwrap();
     let seq = first.begin_sequencing().await.unwrap();
-    seq.insert_appended_and_commit(&[], None).await.unwrap();
+    seq.insert_and_commit(&[], None).await.unwrap();
     // Another handle can write at once.
     tokio::time::timeout(Duration::from_secs(5), append(&second, &all))
         .await
@@ -761,7 +747,7 @@ async fn postgres_ids_written_as_text_are_migrated_to_uuids() {
 
 /// What a migration of the event-id column must keep: every entry, lookups
 /// by id, and the ids' uniqueness.
-async fn migrated_ids_still_work(store: &Store, all: &[StoredEntry]) {
+async fn migrated_ids_still_work(store: &Store, all: &[Recorded]) {
     assert_eq!(store.entries(0, 10).await.unwrap(), all);
     for e in all {
         let found = store

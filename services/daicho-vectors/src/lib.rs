@@ -136,7 +136,7 @@ fn source_event(
 /// The small ledger behind the event, entry, checkpoint and receipt vectors.
 struct VectorLedger {
     ledger: Ledger,
-    appended: Vec<daicho_core::ledger::Appended>,
+    appended: Vec<daicho_core::entry::Recorded>,
 }
 
 fn vector_ledger() -> VectorLedger {

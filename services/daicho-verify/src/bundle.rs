@@ -275,7 +275,7 @@ enum Parsed {
 
 /// An entry line with everything recomputed from its bytes.
 struct ParsedEntry {
-    line: Box<bundle::EntryLine>,
+    line: Box<daicho_core::entry::Recorded>,
     /// SHA-256 of the event's canonical bytes, recomputed.
     event_hash: Digest,
     /// The entry hash of the entry as stored: the Merkle leaf.

@@ -4,15 +4,16 @@
 //! event signature covers (§5.3).
 //!
 //! The core's fast path (`bundle::parse_line_with_spans`) proves a line
-//! canonical member by member and says where these bytes lie in it; they
-//! are then hashed straight from the line, and the line's own buffer is
-//! rewritten into the signing message, which costs a fraction of
-//! re-serialising the parsed values three times over and allocates
-//! nothing. A line the core's general path decided comes without spans,
-//! and the core's own functions re-serialise its values instead. The tests
+//! canonical member by member, takes the event's bytes and the entry hash
+//! from it, and says where the signed bytes lie in it; the line's own
+//! buffer is then rewritten into the signing message, which costs a
+//! fraction of re-serialising the parsed values and allocates nothing. A
+//! line the core's general path decided comes without spans, and its
+//! signing message is serialised from the parsed values instead. The tests
 //! compare both ways.
 
-use daicho_core::bundle::{EntryLine, EntrySpans};
+use daicho_core::bundle::EntrySpans;
+use daicho_core::entry::Recorded;
 use daicho_core::Digest;
 
 /// Where the signing message of an entry line is kept until its signature
@@ -43,22 +44,17 @@ impl Message {
 /// into the message and nothing else can be read from it afterwards.
 pub fn recompute(
     line: &mut [u8],
-    entry: &EntryLine,
+    entry: &Recorded,
     spans: Option<&EntrySpans>,
 ) -> (Digest, Digest, Message) {
-    match spans {
-        Some(spans) => {
-            let event_hash = spans.event_hash(line);
-            let entry_hash = spans.entry_hash(line);
-            let len = spans.signing_message_in_place(line).len();
-            (event_hash, entry_hash, Message::InLine(len))
-        }
-        None => (
-            entry.event.hash(),
-            entry.entry.hash(),
-            Message::Owned(entry.event.body.signing_message()),
-        ),
-    }
+    // The parsed entry already carries the event's canonical bytes and the
+    // entry hash of the entry as stated, both taken from the line.
+    let event_hash = Digest::of(&entry.bytes);
+    let message = match spans {
+        Some(spans) => Message::InLine(spans.signing_message_in_place(line).len()),
+        None => Message::Owned(entry.event.body.signing_message()),
+    };
+    (event_hash, entry.hash, message)
 }
 
 #[cfg(test)]

@@ -115,8 +115,8 @@ pub struct EntryView {
     pub event: daicho_core::event::SignedEvent,
 }
 
-impl From<daicho_store::StoredEntry> for EntryView {
-    fn from(e: daicho_store::StoredEntry) -> Self {
+impl From<daicho_core::entry::Recorded> for EntryView {
+    fn from(e: daicho_core::entry::Recorded) -> Self {
         EntryView {
             seq: e.entry.seq,
             recorded_at: e.entry.recorded_at,

@@ -15,17 +15,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::Parser;
+use daicho_core::entry::Recorded;
 use daicho_core::event::{Actor, EventType, Label, SignedEvent, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
-use daicho_core::registry::{KeyRegistration, KeyRole, Registry, KEY_REGISTERED};
+use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_server::app::{self, Running};
 use daicho_server::cli::{LogFormat, ServeConfig};
 use daicho_server::client::Client;
 use daicho_server::data_dir::DataDir;
 use daicho_server::keyfile;
-use daicho_store::{Store, StoredEntry};
+use daicho_store::Store;
 use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
@@ -334,7 +335,7 @@ fn verify_rate(events: &[SignedEvent], key: &daicho_core::keys::PublicKey, threa
 /// `per_commit` rows, through the store's sequencing transaction.
 async fn insert_rate(
     store: &Store,
-    entries: &[StoredEntry],
+    entries: &[Recorded],
     per_commit: usize,
 ) -> anyhow::Result<f64> {
     let started = Instant::now();
@@ -348,12 +349,8 @@ async fn insert_rate(
 
 /// Chains `n` freshly signed events after the stored entries (the genesis
 /// and the bench key's registration), for the raw insert reference.
-fn build_entries(
-    stored: &[StoredEntry],
-    load: &Load,
-    n: usize,
-) -> anyhow::Result<Vec<StoredEntry>> {
-    let mut ledger = restore(stored)?;
+fn build_entries(stored: &[Recorded], load: &Load, n: usize) -> anyhow::Result<Vec<Recorded>> {
+    let mut ledger = Ledger::replay(stored.iter().cloned(), None)?;
     let now = RecordedAt::from_datetime(time::OffsetDateTime::now_utc())?;
     let key = load.signer.public_key();
     let mut batch = ledger.begin(now);
@@ -361,24 +358,7 @@ fn build_entries(
         batch.append(load.event(), Some(&key))?;
     }
     let staged = batch.finish();
-    let rows = staged.entries.iter().map(StoredEntry::from).collect();
-    ledger.commit(staged);
-    Ok(rows)
-}
-
-/// The in-memory ledger of stored entries.
-fn restore(stored: &[StoredEntry]) -> anyhow::Result<Ledger> {
-    let first = stored.first().context("the ledger has no genesis")?;
-    let mut registry = Registry::from_genesis(&first.event, None)?;
-    let mut tree = daicho_core::merkle::Tree::new();
-    for e in stored {
-        if e.entry.seq > 0 {
-            registry.apply(e.entry.seq, &e.event)?;
-        }
-        tree.push(e.hash);
-    }
-    let head = stored.last().context("genesis")?.entry.clone();
-    Ok(Ledger::restore(registry, tree, head))
+    Ok(ledger.commit(staged))
 }
 
 /// The CPU cost per event of each step of the append path the handler
@@ -811,7 +791,7 @@ impl Prepared {
 async fn fill(store: &Store, data: &DataDir, load: &Load, target: u64) -> anyhow::Result<()> {
     let ledger_key = keyfile::read_private(&data.ledger_key())?;
     let all = store.entries(0, u32::MAX).await?;
-    let mut ledger = restore(&all)?;
+    let mut ledger = Ledger::replay(all, None)?;
     let key = load.signer.public_key();
     let mut left = target.saturating_sub(ledger.size());
     let started = Instant::now();
@@ -823,8 +803,7 @@ async fn fill(store: &Store, data: &DataDir, load: &Load, target: u64) -> anyhow
             batch.append(load.event(), Some(&key))?;
         }
         let staged = batch.finish();
-        let rows: Vec<StoredEntry> = staged.entries.iter().map(StoredEntry::from).collect();
-        ledger.commit(staged);
+        let rows = ledger.commit(staged);
         let cp = ledger.checkpoint();
         let note = cp.sign(&ledger_key);
         let mut tx = store.begin_sequencing().await?;

@@ -167,9 +167,10 @@ pub(super) fn answers(
 
 #[cfg(test)]
 mod tests {
+    use daicho_core::entry::Recorded;
     use daicho_core::event::{Actor, EventType, Label, UnsignedEvent};
     use daicho_core::keys::NoteSigner;
-    use daicho_core::ledger::{genesis_event, Appended};
+    use daicho_core::ledger::genesis_event;
     use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, RegistryError};
     use daicho_core::timestamp::OccurredAt;
 
@@ -262,7 +263,7 @@ mod tests {
 
     /// A ledger of the genesis and the source key's registration, and the
     /// entries it holds, as the database would.
-    fn ledger(k: &Keys) -> (Ledger, Vec<Appended>) {
+    fn ledger(k: &Keys) -> (Ledger, Vec<Recorded>) {
         let genesis = genesis_event(
             &k.ledger,
             k.admin.public_key(),
@@ -288,7 +289,7 @@ mod tests {
     }
 
     /// Stages `group` on `ledger` with `stored` as the database's entries.
-    fn stage_on(ledger: &Ledger, stored: &[Appended], group: Vec<Body>) -> StagedGroup {
+    fn stage_on(ledger: &Ledger, stored: &[Recorded], group: Vec<Body>) -> StagedGroup {
         stage(ledger, now(), group, |id| {
             stored
                 .iter()

@@ -6,12 +6,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
 use daicho_core::checkpoint::Checkpoint;
+use daicho_core::entry::Recorded;
 use daicho_core::event::SignedEvent;
 use daicho_core::keys::{NoteSigner, NoteVerifier};
 use daicho_core::ledger::Ledger;
 use daicho_core::merkle::Tree;
 use daicho_core::registry::{Registry, RegistryError};
-use daicho_store::{Store, StoreError, StoredEntry};
+use daicho_store::{Store, StoreError};
 use tokio::sync::{mpsc, watch};
 
 use super::background::{checkpoint_wal, record_checkpoints};
@@ -39,8 +40,7 @@ impl Sequencer {
             Ledger::create(genesis, (cfg.clock)()).map_err(StartError::Genesis)?;
         let cp = ledger.checkpoint();
         let note = cp.sign(signer);
-        tx.insert_appended(&[appended], Some((cp.size, &note)))
-            .await?;
+        tx.insert(&[appended], Some((cp.size, &note))).await?;
         tx.commit().await?;
         LastCheckpointFile::new(&cfg.last_checkpoint).write(&note)?;
         Ok(())
@@ -175,7 +175,7 @@ pub(super) async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loade
 /// genesis is checked against the trusted ledger key; later entries were
 /// authorised when they were appended and are only applied.
 pub(super) fn rebuild_registry(
-    events: &[StoredEntry],
+    events: &[Recorded],
     upto: u64,
     verifier: &NoteVerifier,
 ) -> Result<Registry, LoadError> {

@@ -14,8 +14,8 @@ use daicho_core::checkpoint::Checkpoint;
 use daicho_core::event::EventId;
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
-use daicho_core::registry::{Registry, KEY_REGISTERED, KEY_REVOKED};
-use daicho_store::{Sequencing, Store, StoredEntry};
+use daicho_core::registry::Registry;
+use daicho_store::{Sequencing, Store};
 use tokio::sync::{mpsc, watch};
 
 use super::error::{AppendError, GroupError, SharedError};
@@ -167,8 +167,7 @@ impl Writer {
             };
             // The entries, the checkpoint that covers them and the commit,
             // in as few round trips as the backend allows.
-            tx.insert_appended_and_commit(&done, Some((cp.size, &note)))
-                .await?;
+            tx.insert_and_commit(&done, Some((cp.size, &note))).await?;
             // The events are freed by another thread, not the writer.
             tokio::task::spawn_blocking(move || drop(done));
             self.health = Health::InStep;
@@ -227,7 +226,9 @@ impl Writer {
         self.health = Health::Stale { pending: None };
         let registry_changed = {
             let mut ledger = write(&self.ledger);
-            apply_foreign(&mut ledger, entries).map_err(GroupError::Refused)?
+            ledger
+                .extend(entries)
+                .map_err(|e| GroupError::Refused(format!("from the database: {e}")))?
         };
         let latest = latest.ok_or_else(|| GroupError::Refused("no stored checkpoint".into()))?;
         let cp = Checkpoint::open(&latest.note, self.signer.verifier()).map_err(|e| {
@@ -301,43 +302,4 @@ impl Writer {
         let snapshot = snapshot_of(&self.ledger, self.registry.clone(), self.note.clone());
         *write(&self.published) = Arc::new(snapshot);
     }
-}
-
-/// Appends entries read from the database to the in-memory ledger, in
-/// batches of equal `recorded_at`, checking that each comes out exactly as
-/// stored. Returns whether the registry changed.
-fn apply_foreign(ledger: &mut Ledger, entries: Vec<StoredEntry>) -> Result<bool, String> {
-    let mut registry_changed = false;
-    let mut entries = entries.into_iter().peekable();
-    while let Some(first) = entries.next() {
-        let at = first.entry.recorded_at;
-        let mut batch = ledger.begin(at);
-        let mut next = Some(first);
-        while let Some(stored) = next {
-            registry_changed |= matches!(
-                stored.event.body.event_type.as_str(),
-                KEY_REGISTERED | KEY_REVOKED
-            );
-            // The key as registered lets `append` skip the signature check;
-            // a key registered earlier in this same batch is not found here,
-            // and that event's signature is simply verified again.
-            let key = ledger
-                .registry()
-                .key(&stored.event.body.key_id)
-                .map(|r| r.public_key);
-            let appended = batch
-                .append(stored.event, key.as_ref())
-                .map_err(|e| format!("entry {} from the database: {e}", stored.entry.seq))?;
-            if appended.entry != stored.entry || appended.hash != stored.hash {
-                return Err(format!(
-                    "entry {} in the database does not chain onto the ledger",
-                    stored.entry.seq
-                ));
-            }
-            next = entries.next_if(|e| e.entry.recorded_at == at);
-        }
-        let staged = batch.finish();
-        ledger.commit(staged);
-    }
-    Ok(registry_changed)
 }
