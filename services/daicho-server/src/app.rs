@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::extract::{FromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
@@ -17,11 +15,11 @@ use daicho_core::batch::BatchVerifier;
 use daicho_store::Store;
 use rand::RngCore as _;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, RwLock};
+use tokio::sync::oneshot;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::auth::{self, Permission, Role};
+use crate::auth::TokenCache;
 use crate::check_pool::CheckPool;
 use crate::cli::{LogFormat, ServeConfig};
 use crate::data_dir::{self, redact, DataDir};
@@ -93,7 +91,7 @@ pub struct Inner {
     /// The threads that check batch requests.
     pub checks: CheckPool,
     /// Recently verified tokens.
-    tokens: TokenCache,
+    pub(crate) tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
     ready: AtomicBool,
 }
@@ -131,132 +129,6 @@ impl AppState {
     /// Whether the service accepts traffic.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
-    }
-}
-
-/// How long a verified token is trusted without asking the database again.
-const TOKEN_TTL: Duration = Duration::from_secs(30);
-
-/// Tokens verified recently, so that reads do not pay a database round
-/// trip each. A lookup compares the presented digest with *every* cached
-/// digest in constant time and without stopping early, so its duration says
-/// nothing about which tokens exist.
-#[derive(Default)]
-struct TokenCache {
-    entries: RwLock<Vec<([u8; 32], Role, Instant)>>,
-}
-
-impl TokenCache {
-    async fn get(&self, digest: &[u8; 32]) -> Option<Role> {
-        let entries = self.entries.read().await;
-        let mut found = None;
-        for (d, role, at) in entries.iter() {
-            if auth::digests_equal(d, digest) && at.elapsed() < TOKEN_TTL {
-                found = Some(*role);
-            }
-        }
-        found
-    }
-
-    async fn put(&self, digest: [u8; 32], role: Role) {
-        let mut entries = self.entries.write().await;
-        entries.retain(|(d, _, at)| at.elapsed() < TOKEN_TTL && d != &digest);
-        entries.push((digest, role, Instant::now()));
-    }
-}
-
-/// The token's role, checked against the cache and then the database.
-async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
-    let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
-    let token = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(auth::bearer)
-        .ok_or_else(unauthorized)?;
-    let digest = auth::token_hash(token);
-    if let Some(role) = state.tokens.get(&digest).await {
-        return Ok(role);
-    }
-    let stored = state
-        .store
-        .token_role(digest)
-        .await
-        .map_err(|e| ApiError::internal("looking up a token", &e))?
-        .ok_or_else(unauthorized)?;
-    let role: Role = stored.parse().map_err(|e: String| {
-        ApiError::internal(
-            "a stored token has an unknown role",
-            &std::io::Error::other(e),
-        )
-    })?;
-    state.tokens.put(digest, role).await;
-    Ok(role)
-}
-
-/// A permission an endpoint requires, as a type so that [`Authorized`] can
-/// be the first extractor of a handler: it then runs before any path or
-/// query parsing and any lookup, and a refused caller learns nothing about
-/// whether the resource exists.
-pub trait RequiredPermission: Send + Sync + 'static {
-    /// The permission.
-    const PERMISSION: Permission;
-    /// Whether `Limits::public_checkpoint` makes the endpoint public.
-    const PUBLIC_WITH_CHECKPOINT: bool = false;
-}
-
-macro_rules! permission {
-    ($name:ident, $perm:expr, $doc:literal) => {
-        #[doc = $doc]
-        #[derive(Debug)]
-        pub struct $name;
-        impl RequiredPermission for $name {
-            const PERMISSION: Permission = $perm;
-        }
-    };
-}
-permission!(ReadEvents, Permission::ReadEvents, "Reading entries.");
-permission!(ReadKeys, Permission::ReadKeys, "Reading the key registry.");
-permission!(ReadProofs, Permission::ReadProofs, "Reading proofs.");
-permission!(
-    ReadCheckpoints,
-    Permission::ReadCheckpoints,
-    "Reading stored checkpoints."
-);
-permission!(
-    ReadCatalogue,
-    Permission::ReadCatalogue,
-    "Reading the catalogue."
-);
-permission!(Export, Permission::Export, "Exporting the bundle.");
-
-/// The latest checkpoint: public when so configured.
-#[derive(Debug)]
-pub struct ReadLatestCheckpoint;
-impl RequiredPermission for ReadLatestCheckpoint {
-    const PERMISSION: Permission = Permission::ReadCheckpoints;
-    const PUBLIC_WITH_CHECKPOINT: bool = true;
-}
-
-/// Proof that the caller's token grants `P` (or that the endpoint is public).
-#[derive(Debug)]
-pub struct Authorized<P>(pub Option<Role>, std::marker::PhantomData<P>);
-
-impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if P::PUBLIC_WITH_CHECKPOINT && state.limits.public_checkpoint {
-            return Ok(Authorized(None, std::marker::PhantomData));
-        }
-        let role = role_of(state, parts).await?;
-        if !role.allows(P::PERMISSION) {
-            return Err(ApiError::new(ErrorCode::Forbidden));
-        }
-        Ok(Authorized(Some(role), std::marker::PhantomData))
     }
 }
 
@@ -304,7 +176,7 @@ pub fn router(state: AppState) -> Router {
 pub struct Running {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
-    /// The state, for tests that look inside.
+    /// The state: the store, the sequencer and the metrics of the service.
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,

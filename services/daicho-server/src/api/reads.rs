@@ -11,8 +11,9 @@ use futures_util::TryStreamExt as _;
 use crate::api::schemas::{
     ConsistencyProof, ConsistencyQuery, InclusionProof, InclusionQuery, KeysQuery, KeysView,
 };
-use crate::app::{
-    AppState, Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
+use crate::app::AppState;
+use crate::auth::{
+    Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
 };
 use crate::bundle::bundle_stream;
 use crate::extract::{NoQuery, Path, Position, Query};
@@ -28,7 +29,7 @@ fn note(text: String) -> Response {
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
-        (status = 401, description = "Missing or wrong token (unless the checkpoint is public)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token (unless the checkpoint is public)"),
     )
 )]
 pub async fn latest_checkpoint(
@@ -47,9 +48,9 @@ pub async fn latest_checkpoint(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read checkpoints", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No checkpoint of that size was kept", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read checkpoints"),
+        (status = 404, description = "No checkpoint of that size was kept"),
     )
 )]
 pub async fn checkpoint_at(
@@ -81,9 +82,9 @@ fn bad_param(name: &str, message: impl Into<String>) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The proof", body = InclusionProof),
-        (status = 400, description = "seq or size out of range", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read proofs", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "seq or size out of range"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read proofs"),
     )
 )]
 pub async fn inclusion_proof(
@@ -127,9 +128,9 @@ pub async fn inclusion_proof(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The proof", body = ConsistencyProof),
-        (status = 400, description = "from or to out of range", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read proofs", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "from or to out of range"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read proofs"),
     )
 )]
 pub async fn consistency_proof(
@@ -166,9 +167,9 @@ pub async fn consistency_proof(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The registry", body = KeysView),
-        (status = 400, description = "as_of beyond the ledger", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read keys", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "as_of beyond the ledger"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read keys"),
     )
 )]
 pub async fn list_keys(
@@ -209,8 +210,8 @@ async fn registry_as_of(state: &AppState, as_of: u64) -> ApiResult<Registry> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The bundle, one canonical JSON object per line", body = String, content_type = "application/jsonl"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not export", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not export"),
     )
 )]
 pub async fn export_bundle(
