@@ -39,7 +39,7 @@ use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
 use crate::event_bytes::{self, Message};
-use crate::report::{Class, Finding, Report};
+use crate::report::{Check, Class, Finding, Report};
 use crate::signature::{Mode, SignatureCheck, SignatureVerifier};
 
 /// A checkpoint the auditor kept from an earlier look at the ledger; the
@@ -512,22 +512,7 @@ impl State {
                 )
                 .at_seq(seq)
             };
-            self.push(f.at_line(line).values(expected, seq));
-        }
-
-        // The genesis entry, against the hash the auditor pinned.
-        if let (0, Some(pinned)) = (position, self.genesis_hash) {
-            if p.entry_hash != pinned {
-                self.push(
-                    Finding::new(
-                        Class::Chain,
-                        "the genesis entry is not the one pinned with --genesis",
-                    )
-                    .at_seq(seq)
-                    .at_line(line)
-                    .values(pinned, p.entry_hash),
-                );
-            }
+            self.push(f.at_line(line).values(expected, seq).by(Check::Seq));
         }
 
         // The event hash, recomputed from the event's bytes.
@@ -539,7 +524,8 @@ impl State {
                 )
                 .at_seq(seq)
                 .at_line(line)
-                .values(p.event_hash, entry.event_hash),
+                .values(p.event_hash, entry.event_hash)
+                .by(Check::EventHash),
             );
         }
 
@@ -558,7 +544,8 @@ impl State {
                 Finding::new(Class::Chain, what)
                     .at_seq(seq)
                     .at_line(line)
-                    .values(expected_prev, entry.prev_hash),
+                    .values(expected_prev, entry.prev_hash)
+                    .by(Check::PrevHash),
             );
         }
 
@@ -569,7 +556,8 @@ impl State {
                     Finding::new(Class::Chain, "recorded_at goes backwards")
                         .at_seq(seq)
                         .at_line(line)
-                        .values(format!("{prev_at} or later"), entry.recorded_at),
+                        .values(format!("{prev_at} or later"), entry.recorded_at)
+                        .by(Check::RecordedAt),
                 );
             }
         }
@@ -588,8 +576,25 @@ impl State {
                 .values(
                     "an event_id not used before",
                     format!("the event_id of seq {first}"),
-                ),
+                )
+                .by(Check::EventId),
             );
+        }
+
+        // The genesis entry, against the hash the auditor pinned.
+        if let (0, Some(pinned)) = (position, self.genesis_hash) {
+            if p.entry_hash != pinned {
+                self.push(
+                    Finding::new(
+                        Class::Chain,
+                        "the genesis entry is not the one pinned with --genesis",
+                    )
+                    .at_seq(seq)
+                    .at_line(line)
+                    .values(pinned, p.entry_hash)
+                    .by(Check::GenesisPin),
+                );
+            }
         }
 
         self.tree.push(p.entry_hash);
@@ -626,7 +631,8 @@ impl State {
                             format!("the genesis entry is invalid: {e}; no later entry can be authorised without it"),
                         )
                         .at_seq(seq)
-                        .at_line(line),
+                        .at_line(line)
+                        .by(check_of(&e)),
                     );
                 }
             }
@@ -641,7 +647,8 @@ impl State {
                     format!("the registry as of this entry does not authorise it: {e}"),
                 )
                 .at_seq(seq)
-                .at_line(line);
+                .at_line(line)
+                .by(Check::Authorisation);
                 let f = match &e {
                     RegistryError::OutOfScope { event_type, .. } => f.values(
                         format!("a type the key {} may sign", event.body.key_id),
@@ -672,7 +679,8 @@ impl State {
                         format!("the key event cannot be applied: {e}"),
                     )
                     .at_seq(seq)
-                    .at_line(line),
+                    .at_line(line)
+                    .by(Check::Authorisation),
                 );
             }
             return None;
@@ -770,8 +778,11 @@ impl State {
                 }
             }
         }
-        // Findings about lines in line order; those about the whole bundle last.
-        self.findings.sort_by_key(|f| f.line.unwrap_or(u64::MAX));
+        // Findings about lines in line order and, within a line, in the
+        // order of its checks (FORMAT.md §12.2); those about the whole
+        // bundle last, in the order they were made. The sort is stable.
+        self.findings
+            .sort_by_key(|f| (f.line.unwrap_or(u64::MAX), f.check));
         Report {
             ok: self.findings.is_empty(),
             entries: self.entries,
@@ -820,6 +831,15 @@ fn signature_finding(seq: u64, line: u64, key_id: &str) -> Finding {
     )
     .at_seq(seq)
     .at_line(line)
+    .by(Check::Signature)
+}
+
+/// The check a genesis or registry error belongs to.
+fn check_of(e: &RegistryError) -> Check {
+    match e {
+        RegistryError::BadSignature(_) => Check::Signature,
+        _ => Check::Authorisation,
+    }
 }
 
 /// Signature failures in the registry are signature findings; everything
