@@ -28,6 +28,7 @@ use std::io::{self, BufRead};
 
 use daicho_core::bundle::{self, Header, Line, LineError, BUNDLE_FORMAT};
 use daicho_core::checkpoint::Checkpoint;
+use daicho_core::cosignature::{self, WitnessVerifier};
 use daicho_core::entry::Entry;
 use daicho_core::event::EventId;
 use daicho_core::keys::NoteVerifier;
@@ -66,6 +67,11 @@ pub struct Options<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// The entry hash of the genesis entry, if the auditor pinned it.
     pub genesis_hash: Option<Digest>,
+    /// The witnesses the auditor trusts (FORMAT.md §7.3).
+    pub witnesses: Vec<WitnessVerifier>,
+    /// How many of them must have cosigned the newest checkpoint; 0 asks
+    /// for no cosignature.
+    pub quorum: usize,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -76,6 +82,8 @@ impl std::fmt::Debug for Options<'_> {
             .field("mode", &self.mode)
             .field("chunk_lines", &self.chunk_lines)
             .field("genesis_hash", &self.genesis_hash)
+            .field("witnesses", &self.witnesses)
+            .field("quorum", &self.quorum)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +103,8 @@ impl Options<'_> {
             chunk_lines: DEFAULT_CHUNK_LINES,
             progress: None,
             genesis_hash: None,
+            witnesses: Vec::new(),
+            quorum: 0,
         }
     }
 }
@@ -147,7 +157,7 @@ pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> 
         let findings = last.check_signatures(&verifier);
         state.findings.extend(findings);
     }
-    Ok(state.finish(&options.since))
+    Ok(state.finish(options))
 }
 
 /// A run of whole lines and what became of them: where each starts and
@@ -691,7 +701,8 @@ impl State {
     /// The checks that need the whole bundle: the last line, the header and
     /// checkpoints present, every checkpoint against the tree, and the
     /// saved checkpoints.
-    fn finish(mut self, since: &[SavedCheckpoint]) -> Report {
+    fn finish(mut self, options: &Options<'_>) -> Report {
+        let since = &options.since;
         if let Some((line, len, parses)) = self.unterminated {
             let f = if parses {
                 Finding::new(Class::Format, "the last line has no final newline")
@@ -716,6 +727,9 @@ impl State {
         let mut largest = 0;
         let checkpoints = std::mem::take(&mut self.checkpoints);
         let mut previous_size: Option<u64> = None;
+        // The opened checkpoint line of the largest size: the one the
+        // witness quorum applies to (FORMAT.md §12.3).
+        let mut newest: Option<(u64, u64, &str)> = None;
         for (line, note) in &checkpoints {
             match Checkpoint::open(note, &self.trusted) {
                 Err(e) => self.push(
@@ -738,6 +752,9 @@ impl State {
                         );
                     }
                     previous_size = Some(cp.size);
+                    if newest.is_none_or(|(s, _, _)| cp.size > s) {
+                        newest = Some((cp.size, *line, note));
+                    }
                     largest = largest.max(cp.size.min(size));
                     if let Some(f) = self.compare(&cp, "the checkpoint") {
                         self.push(f.at_line(*line));
@@ -775,6 +792,13 @@ impl State {
                     if let Some(f) = self.compare(&cp, &what) {
                         self.push(f);
                     }
+                }
+            }
+        }
+        if options.quorum > 0 {
+            if let Some((cp_size, line, note)) = newest {
+                if let Some(f) = witness_finding(note, cp_size, options) {
+                    self.push(f.at_line(line));
                 }
             }
         }
@@ -819,6 +843,39 @@ impl State {
             )
             .values(cp.root.to_base64(), root.to_base64())
         })
+    }
+}
+
+/// The finding when the newest checkpoint lacks the witness quorum, or a
+/// trusted witness's line on it does not verify.
+fn witness_finding(note: &str, size: u64, options: &Options<'_>) -> Option<Finding> {
+    match cosignature::cosignatures(note, &options.witnesses) {
+        Err(e) => Some(Finding::new(
+            Class::Checkpoint,
+            format!("the newest checkpoint (size {size}) carries a bad cosignature: {e}"),
+        )),
+        Ok(found) if found.len() < options.quorum => {
+            let names: Vec<&str> = found.iter().map(|c| c.witness.as_str()).collect();
+            Some(
+                Finding::new(
+                    Class::Checkpoint,
+                    format!(
+                        "the newest checkpoint (size {size}) is cosigned by {} of the trusted witnesses, fewer than the {} required",
+                        found.len(),
+                        options.quorum
+                    ),
+                )
+                .values(
+                    format!("{} cosignatures", options.quorum),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    },
+                ),
+            )
+        }
+        Ok(_) => None,
     }
 }
 
