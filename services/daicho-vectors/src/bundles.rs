@@ -5,7 +5,7 @@ use daicho_core::bundle;
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
 use daicho_core::keys::NoteSigner;
-use daicho_verify::testkit::{self, FINANCE, PERSONNEL, PERSONNEL_TYPE};
+use daicho_verify::testkit::{self, FINANCE, ORIGIN as ORIGIN_NAME, PERSONNEL, PERSONNEL_TYPE};
 use ed25519_dalek::Signer as _;
 use serde_json::{json, Value};
 
@@ -461,6 +461,65 @@ pub fn bundle_vectors() -> Vec<(String, Vec<u8>)> {
         &mut out,
     );
 
+    for (name, from, to) in [
+        (
+            "occurred-at-leap-second@3.jsonl",
+            "2026-04-01T09:30:00+09:00",
+            "2026-04-01T23:59:60+09:00",
+        ),
+        (
+            "occurred-at-minus-zero-offset@3.jsonl",
+            "2026-04-01T09:30:00+09:00",
+            "2026-04-01T09:30:00-00:00",
+        ),
+    ] {
+        let mut l = s.lines.clone();
+        l[at(3)] = replace(&l[at(3)], from, to);
+        add(name, l.concat(), Some("format"), None, None, &mut out);
+    }
+
+    // A registration whose public key is written with non-zero padding
+    // bits: the same 32 bytes, another text.
+    let mut events = s.events.clone();
+    events[2].1 = resigned(&events[2].1, &s.keys.admin, |b| {
+        let key = b.payload["public_key"]
+            .as_str()
+            .expect("a string")
+            .to_owned();
+        let mut bytes = key.into_bytes();
+        let i = bytes.len() - 2;
+        bytes[i] = match bytes[i] {
+            b'A' => b'B',
+            c => c + 1 - 2 * u8::from(c == b'z' || c == b'Z' || c == b'9' || c == b'/'),
+        };
+        b.payload["public_key"] = json!(String::from_utf8(bytes).expect("ASCII"));
+    });
+    let (l, _) = testkit::assemble(&s.keys.ledger, &events, &s.checkpoint_sizes);
+    add(
+        "registration-public-key-non-canonical-base64@2.jsonl",
+        l.concat(),
+        Some("registry"),
+        Some(2),
+        None,
+        &mut out,
+    );
+
+    // The header names another origin than the trusted key's name.
+    let mut l = s.lines.clone();
+    l[0] = replace(
+        &l[0],
+        "\"origin\":\"kameoka.example/daicho/test\"",
+        "\"origin\":\"kameoka.example/daicho/other\"",
+    );
+    add(
+        "header-other-origin.jsonl",
+        l.concat(),
+        Some("format"),
+        None,
+        None,
+        &mut out,
+    );
+
     // Checkpoint notes.
     let last = s.lines.len() - 1;
     let body = Checkpoint::open(&s.checkpoints[3], &s.ledger_key())
@@ -491,6 +550,46 @@ pub fn bundle_vectors() -> Vec<(String, Vec<u8>)> {
     ));
     add(
         "checkpoint-second-line-fails.jsonl",
+        l.concat(),
+        Some("checkpoint"),
+        None,
+        None,
+        &mut out,
+    );
+
+    let mut l = s.lines.clone();
+    l[last] = bundle::checkpoint_line(&sign_note(
+        &body.replace("\n24\n", "\n024\n"),
+        &s.keys.ledger,
+    ));
+    add(
+        "checkpoint-size-leading-zero.jsonl",
+        l.concat(),
+        Some("checkpoint"),
+        None,
+        None,
+        &mut out,
+    );
+
+    // A line of another key whose base64 has non-zero padding bits: a
+    // malformed line refuses the note, whoever's it is (§7.2).
+    let mut l = s.lines.clone();
+    let other = signature_line(&body, &s.keys.stranger);
+    let mut bytes = other.into_bytes();
+    // 68 bytes are 92 characters ending in one '=': the character before
+    // it carries two unused bits.
+    let i = bytes.len() - 2;
+    bytes[i] = match bytes[i] {
+        b'A' => b'B',
+        c => c + 1 - 2 * u8::from(c == b'z' || c == b'Z' || c == b'9' || c == b'/'),
+    };
+    let other =
+        String::from_utf8(bytes)
+            .expect("ASCII")
+            .replacen(ORIGIN_NAME, "another.example/key", 1);
+    l[last] = bundle::checkpoint_line(&format!("{}{other}\n", s.checkpoints[3]));
+    add(
+        "checkpoint-non-canonical-base64-line.jsonl",
         l.concat(),
         Some("checkpoint"),
         None,
