@@ -60,6 +60,9 @@ OUTPUT AND EXIT CODES
   Every finding is printed with its seq (or line), its class (signature,
   chain, merkle, registry, checkpoint, format), what was expected and what
   was found; --format json prints {ok, entries, checkpoints, findings}.
+  Findings come in line order and, within a line, in the order FORMAT.md
+  §12.2 applies the checks, so any verifier written from FORMAT.md reports
+  the same first finding.
     0  every check holds
     1  at least one finding (or a receipt or proof that does not verify)
     2  usage error, or an input that cannot be read
