@@ -67,23 +67,42 @@ fn witness_keygen(name: &str) -> (tempfile::TempDir, WitnessVerifier) {
 }
 
 async fn start_witness(dir: tempfile::TempDir, port: u16, ledger_vkey: &Path) -> WitnessProcess {
-    let child = daicho()
+    let child = spawn_witness(dir.path(), port, ledger_vkey);
+    let url = format!("http://127.0.0.1:{port}");
+    wait_until_up(&url).await;
+    WitnessProcess { child, url, dir }
+}
+
+fn spawn_witness(dir: &Path, port: u16, ledger_vkey: &Path) -> Child {
+    daicho()
         .args(["witness", "serve", "--log-format", "text", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(dir)
         .arg("--log-key")
         .arg(ledger_vkey)
         .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let client = Client::new(&url).unwrap();
+        .unwrap()
+}
+
+async fn wait_until_up(url: &str) {
+    let client = Client::new(url).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while client.get("/healthz", None).await.is_err() {
         assert!(Instant::now() < deadline, "the witness did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    WitnessProcess { child, url, dir }
+}
+
+impl WitnessProcess {
+    /// Stops the process and starts it again on the same port and data directory.
+    async fn restart(&mut self, ledger_vkey: &Path) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
+        self.child = spawn_witness(self.dir.path(), port, ledger_vkey);
+        wait_until_up(&self.url).await;
+    }
 }
 
 /// Waits until the served checkpoint has `size` entries and both
@@ -153,7 +172,7 @@ pub async fn witnesses_cosign_refuse_forks_and_rollbacks() {
 
     // Both up: the served checkpoint gathers both cosignatures, at each size.
     let data = DataDir::new(app.dir.path().join("data"));
-    let w1 = start_witness(dir1, port1, &data.ledger_vkey()).await;
+    let mut w1 = start_witness(dir1, port1, &data.ledger_vkey()).await;
     let w2 = start_witness(dir2, port2, &data.ledger_vkey()).await;
     let size = app.size().await;
     cosigned(&app, size, &trusted).await;
@@ -283,6 +302,23 @@ pub async fn witnesses_cosign_refuse_forks_and_rollbacks() {
     assert_eq!(status, 403);
 
     // The witnesses still cosign the honest history's next checkpoint.
+    assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
+    let size = app.size().await;
+    let note = cosigned(&app, size, &trusted).await;
+
+    // A restarted witness remembers what it cosigned: it does not take the
+    // ledger's word that it starts from nothing.
+    w1.restart(&data.ledger_vkey()).await;
+    let (status, body) = add_checkpoint(
+        &w1.url,
+        &AddCheckpoint {
+            old_size: 0,
+            proof: vec![],
+            note,
+        },
+    )
+    .await;
+    assert_eq!((status, body.trim()), (409, size.to_string().as_str()));
     assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
     let size = app.size().await;
     cosigned(&app, size, &trusted).await;
