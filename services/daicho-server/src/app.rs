@@ -90,6 +90,8 @@ pub struct Inner {
     pub signatures: BatchVerifier,
     /// The threads that check batch requests.
     pub checks: CheckPool,
+    /// The witnesses' cosignatures of the newest checkpoint and their status.
+    pub witnesses: crate::witness::cosigner::Cosigner,
     /// Recently verified tokens.
     pub(crate) tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
@@ -121,6 +123,7 @@ impl AppState {
             metrics: Metrics::default(),
             signatures: BatchVerifier::new(secret),
             checks: CheckPool::new(None)?,
+            witnesses: Default::default(),
             tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
         })))
@@ -269,8 +272,22 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     )
     .await?;
     let limits = Limits::of(&cfg);
+    let witnesses = cfg
+        .witnesses
+        .iter()
+        .map(|w| crate::witness::cosigner::WitnessEndpoint::parse(w))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let state = AppState::new(store, sequencer, catalogue, limits)
         .context("starting the signature check threads")?;
+    if !witnesses.is_empty() {
+        // Off the append path: a witness that is down delays only its own
+        // cosignature.
+        tokio::spawn(crate::witness::cosigner::run(
+            state.clone(),
+            witnesses,
+            Duration::from_millis(cfg.witness_interval_ms.max(10)),
+        ));
+    }
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
@@ -303,7 +320,8 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     })
 }
 
-fn init_logging(format: LogFormat) {
+/// Sets up logging to stderr in the given format, filtered by `DAICHO_LOG`.
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DAICHO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -326,7 +344,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -29,3 +29,4 @@ pub mod last_checkpoint;
 pub mod metrics;
 pub mod problem;
 pub mod sequencer;
+pub mod witness;

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::{
     Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
 };
-use crate::bundle::bundle_stream;
+use crate::bundle::bundle_stream_with;
 use crate::extract::{NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 
@@ -37,7 +37,15 @@ pub async fn latest_checkpoint(
     State(state): State<AppState>,
     _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
-    Ok(note(state.sequencer.snapshot().checkpoint.clone()))
+    let snapshot = state.sequencer.snapshot();
+    // With witnesses configured, the newest checkpoint they cosigned is
+    // served with their cosignatures (FORMAT.md §7.3).
+    Ok(note(
+        state
+            .witnesses
+            .cosigned_note(snapshot.size)
+            .unwrap_or_else(|| snapshot.checkpoint.clone()),
+    ))
 }
 
 /// The signed checkpoint of one tree size, where the ledger kept one (one
@@ -228,7 +236,8 @@ pub async fn export_bundle(
         .await
         .map_err(|e| ApiError::internal("reading the latest checkpoint", &e))?
         .map_or(0, |c| c.size);
-    let stream = bundle_stream(state.store.clone(), &ledger_key, size).map_err(|e| {
+    let newest = state.witnesses.cosigned_note(size);
+    let stream = bundle_stream_with(state.store.clone(), &ledger_key, size, newest).map_err(|e| {
         // The status line is already sent: log, and cut the stream so that
         // the client sees a truncated (and therefore failing) bundle.
         tracing::error!(error = %e, "export stream failed");
