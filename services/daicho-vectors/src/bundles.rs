@@ -4,7 +4,7 @@
 use daicho_core::bundle;
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
-use daicho_verify::testkit::{self, FINANCE, PERSONNEL, PERSONNEL_TYPE};
+use daicho_testkit::{self as testkit, FINANCE, PERSONNEL, PERSONNEL_TYPE};
 use serde_json::{json, Value};
 
 fn replace(line: &[u8], from: &str, to: &str) -> Vec<u8> {
