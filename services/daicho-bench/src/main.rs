@@ -15,17 +15,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
-use daicho_core::event::{Actor, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventType, Label, SignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
 use daicho_core::registry::{KeyRegistration, KeyRole, Registry, KEY_REGISTERED};
-use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_core::timestamp::RecordedAt;
 use daicho_server::app::{self, Running};
 use daicho_server::cli::{LogFormat, ServeConfig};
 use daicho_server::client::Client;
 use daicho_server::data_dir::DataDir;
 use daicho_server::keyfile;
 use daicho_store::{Store, StoredEntry};
+use daicho_testkit::EventBuilder;
 use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
@@ -200,21 +201,14 @@ fn sign(
     role: &str,
     payload: Map<String, Value>,
 ) -> SignedEvent {
-    UnsignedEvent {
+    EventBuilder::new(signer, event_type, source)
         // As `daicho sign` makes them: time-ordered (UUID version 7).
-        event_id: daicho_server::commands::fresh_event_id(),
-        event_type: EventType::parse(event_type).expect("valid type"),
-        schema_version: version,
-        occurred_at: OccurredAt::parse(&now_text()).expect("valid time"),
-        actor: Actor {
-            id: Label::parse("bench-actor").expect("label"),
-            role: Label::parse(role).expect("label"),
-        },
-        source: Label::parse(source).expect("label"),
-        payload,
-        key_id: signer.key_id(),
-    }
-    .sign(signer)
+        .id(daicho_server::commands::fresh_event_id())
+        .version(version)
+        .occurred_at(&now_text())
+        .actor("bench-actor", role)
+        .payload(Value::Object(payload))
+        .sign()
 }
 
 /// A source key and the sample; signs events on demand.

@@ -9,7 +9,8 @@
 //! the test database and not the ledger's storage.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use daicho_testkit::workspace::{self, cargo};
 
 /// The crates that may speak SQL.
 const ALLOWED: &[&str] = &["daicho-store", "daicho-testkit"];
@@ -34,25 +35,10 @@ const STATEMENT_WORDS: &[&str] = &[
     "VACUUM",
 ];
 
-fn workspace_root() -> PathBuf {
-    std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .expect("the workspace root")
-}
-
 #[test]
 fn no_other_crate_depends_on_sqlx() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(workspace_root())
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let out = cargo(&["metadata", "--format-version", "1", "--no-deps"]);
+    let metadata: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let packages = metadata["packages"].as_array().expect("packages");
     let mut with_sqlx = Vec::new();
     for package in packages {
@@ -83,7 +69,7 @@ fn no_other_crate_depends_on_sqlx() {
 
 #[test]
 fn no_sql_statements_outside_the_store() {
-    let root = workspace_root();
+    let root = workspace::root();
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     let allowed: Vec<PathBuf> = ALLOWED

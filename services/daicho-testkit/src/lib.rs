@@ -7,6 +7,8 @@
 //!   benchmark's large ledger.
 //! - [`scratch`]: throw-away databases, an SQLite file or a PostgreSQL
 //!   schema, and [`on_both_backends!`] to run one test on each.
+//! - [`workspace`]: cargo's view of the workspace, for the tests that keep
+//!   dependencies within the Architecture Invariants.
 //!
 //! Every crate uses this one as a dev-dependency (the test-vector generator
 //! excepted, which is itself a test tool), so that the auditor's verifier
@@ -16,6 +18,7 @@ pub mod event;
 pub mod keys;
 pub mod ledger;
 pub mod scratch;
+pub mod workspace;
 
 pub use event::EventBuilder;
 pub use keys::{Keys, FINANCE, FINANCE_TYPES, ORIGIN, PERSONNEL, PERSONNEL_TYPE};

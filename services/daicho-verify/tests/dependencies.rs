@@ -3,7 +3,7 @@
 //! tree. This test fails if the verifier's normal dependency tree gains an
 //! async runtime, a database, HTTP, a report renderer or the test kit.
 
-use std::process::Command;
+use daicho_testkit::workspace::normal_dependencies;
 
 /// Crates the verifier must never depend on, directly or not.
 const FORBIDDEN: &[&str] = &[
@@ -17,29 +17,6 @@ const FORBIDDEN: &[&str] = &[
     "daicho-server",
     "daicho-testkit",
 ];
-
-/// The names of the packages in `package`'s normal dependency tree.
-fn normal_dependencies(package: &str) -> Vec<String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
-            "tree", "-p", package, "-e", "normal", "--prefix", "none", "--format", "{p}",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_owned)
-        .collect()
-}
 
 #[test]
 fn verifier_has_a_small_dependency_tree() {
