@@ -39,3 +39,19 @@ pub fn normal_dependencies(package: &str) -> Vec<String> {
     .map(str::to_owned)
     .collect()
 }
+
+/// Which of `forbidden` are in `package`'s normal dependency tree. Panics
+/// if the tree does not list `package` itself, so that a tree that was not
+/// read never passes for a clean one.
+pub fn forbidden_dependencies(package: &str, forbidden: &[&str]) -> Vec<String> {
+    let names = normal_dependencies(package);
+    assert!(
+        names.iter().any(|n| n == package),
+        "the tree of {package} was read: {names:?}"
+    );
+    forbidden
+        .iter()
+        .filter(|f| names.iter().any(|n| n == **f))
+        .map(|f| (*f).to_owned())
+        .collect()
+}
