@@ -197,6 +197,9 @@ pub struct Evaluation {
     pub period: PeriodInfo,
     /// The ledger size the state was folded to.
     pub tree_size: u64,
+    /// For a period not yet over, the instant obligations were judged at
+    /// (RFC 3339); `None` when judged at the period's end.
+    pub judged_until: Option<String>,
     /// The thresholds applied.
     pub thresholds: Thresholds,
     /// National holidays and closing days in the period.
@@ -335,8 +338,8 @@ fn closing_remarks(state: &State) -> BTreeMap<String, (u64, OffsetDateTime)> {
     out
 }
 
-/// Evaluates every article over `period`, from `state` (which must hold
-/// exactly `tree_size` entries).
+/// Evaluates every article over `period`, from `state`: obligations are
+/// judged as of the period's end.
 pub fn evaluate(
     catalogue: &Catalogue,
     rulebook: &Rulebook,
@@ -344,7 +347,22 @@ pub fn evaluate(
     period: Period,
     quarter: Option<(i32, u8)>,
 ) -> Evaluation {
-    let horizon = period.end();
+    evaluate_until(catalogue, rulebook, state, period, quarter, None)
+}
+
+/// [`evaluate`] for a period that has not ended: obligations are judged as
+/// of `until` when it falls inside the period, so that nothing not yet due
+/// is reported. The evaluation states the instant it judged at.
+pub fn evaluate_until(
+    catalogue: &Catalogue,
+    rulebook: &Rulebook,
+    state: &State,
+    period: Period,
+    quarter: Option<(i32, u8)>,
+    until: Option<OffsetDateTime>,
+) -> Evaluation {
+    let until = until.filter(|u| *u < period.end() && *u >= period.start());
+    let horizon = until.unwrap_or_else(|| period.end());
     let cx = Context {
         state,
         thresholds: rulebook.thresholds(),
@@ -541,6 +559,11 @@ pub fn evaluate(
             },
         },
         tree_size: state.size(),
+        judged_until: until.map(|u| {
+            u.to_offset(crate::calendar::JST)
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("instants format")
+        }),
         thresholds: rulebook.thresholds().clone(),
         non_business_days,
         summary: Summary {

@@ -24,6 +24,6 @@ pub mod thresholds;
 
 pub use calendar::Period;
 pub use engine::FindingKind;
-pub use evaluation::{evaluate, Evaluation, Finding, FindingState, Status};
+pub use evaluation::{evaluate, evaluate_until, Evaluation, Finding, FindingState, Status};
 pub use rules::{Rule, Rulebook, RulesError};
 pub use state::State;

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use daicho_catalogue::Catalogue;
-use daicho_compliance::{evaluate, Evaluation, Period, Rulebook, State};
+use daicho_compliance::{evaluate_until, Evaluation, Period, Rulebook, State};
 use daicho_store::{Store, StoreError};
 use tokio::sync::{Mutex, RwLock};
 
@@ -131,17 +131,19 @@ impl Compliance {
         }
     }
 
-    /// Evaluates every article over `period`, as of `as_of`.
+    /// Evaluates every article over `period`, as of `as_of`; a period not
+    /// yet over is judged until `now`.
     pub async fn evaluate(
         &self,
         store: &Store,
         period: Period,
         quarter: Option<(i32, u8)>,
         as_of: Option<u64>,
+        now: time::OffsetDateTime,
     ) -> Result<Evaluation, ComplianceError> {
         let (catalogue, rulebook) = (self.catalogue, &self.rulebook);
         self.with_state(store, as_of, |state| {
-            evaluate(catalogue, rulebook, state, period, quarter)
+            evaluate_until(catalogue, rulebook, state, period, quarter, Some(now))
         })
         .await
     }

@@ -173,7 +173,13 @@ pub async fn evaluate_compliance(
     let (period, quarter) = period_of(&state, q.fy, q.quarter, q.from.as_deref(), q.to.as_deref())?;
     let evaluation = state
         .compliance
-        .evaluate(&state.store, period, quarter, q.as_of.map(|p| p.0))
+        .evaluate(
+            &state.store,
+            period,
+            quarter,
+            q.as_of.map(|p| p.0),
+            (state.sequencer.clock())().instant(),
+        )
         .await
         .map_err(evaluation_error)?;
     Ok(canonical_json(&evaluation))
@@ -212,7 +218,13 @@ pub async fn list_findings(
     }
     let evaluation = state
         .compliance
-        .evaluate(&state.store, period, quarter, q.as_of.map(|p| p.0))
+        .evaluate(
+            &state.store,
+            period,
+            quarter,
+            q.as_of.map(|p| p.0),
+            (state.sequencer.clock())().instant(),
+        )
         .await
         .map_err(evaluation_error)?;
     let findings = evaluation
