@@ -1,35 +1,17 @@
-//! Event type names and the public views of event-type schemas.
+//! The rule for the event types a catalogue defines, and the public views
+//! of event-type schemas.
 
-use std::fmt;
-use std::str::FromStr;
+use daicho_core::event::EventType;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
-
-/// Event types the ledger core defines for itself; a catalogue that defines
-/// one is refused, because the core's meaning of these must not be shadowed.
-pub const RESERVED_EVENT_TYPES: [&str; 3] = [
-    "daicho.genesis",
-    "daicho.key.registered",
-    "daicho.key.revoked",
-];
-
-/// A well-formed event type name: lowercase dotted `object.verb` or
-/// `object.sub.verb`, each segment `[a-z0-9_]+` starting with a letter.
-///
-/// Built only through [`EventTypeName::parse`], so a value of this type never
-/// needs checking again. Reserved names parse (the core uses them); whether a
-/// catalogue may define one is the loader's question.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct EventTypeName(String);
-
-/// Why a string is not an event type name.
+/// Why a catalogue may not define an event type of this name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EventTypeNameError {
+pub enum EventTypeRuleError {
     /// The name has fewer than two segments.
     #[error("event type {0:?} must have at least two dot-separated segments, as in `object.verb`")]
     TooFewSegments(String),
-    /// A segment is empty or has a character outside `[a-z0-9_]`, or does not start with a letter.
+    /// A segment is empty, has a character outside `[a-z0-9_]`, or does not
+    /// start with a letter.
     #[error("event type {name:?}: segment {segment:?} must match [a-z][a-z0-9_]*")]
     BadSegment {
         /// The whole name.
@@ -37,70 +19,59 @@ pub enum EventTypeNameError {
         /// The offending segment.
         segment: String,
     },
+    /// The ledger refuses the name for a reason besides its segments (its
+    /// length).
+    #[error("event type {name:?}: {reason}")]
+    NotAnEventType {
+        /// The whole name.
+        name: String,
+        /// The ledger's reason, from [`EventType::parse`].
+        reason: &'static str,
+    },
+    /// The name is one of the ledger's own (`daicho.*`).
+    #[error(
+        "event type {0:?} is reserved for the ledger core and cannot be defined by a catalogue"
+    )]
+    Reserved(String),
 }
 
-impl EventTypeName {
-    /// Parses a name, refusing anything that is not lowercase dotted segments.
-    ///
-    /// # Errors
-    /// [`EventTypeNameError`] says which rule the name breaks.
-    pub fn parse(name: &str) -> Result<Self, EventTypeNameError> {
-        let segments: Vec<&str> = name.split('.').collect();
-        if segments.len() < 2 {
-            return Err(EventTypeNameError::TooFewSegments(name.to_owned()));
+/// The catalogue's rule for the event types it defines: a name the ledger
+/// accepts ([`EventType::parse`]) that is not the ledger's own, and that
+/// reads as `object.verb` or `object.sub.verb`.
+///
+/// - Every `daicho.*` name belongs to the ledger ([`EventType::is_ledger_type`]):
+///   the door leaves such events to the ledger and the key registry refuses
+///   to let a source sign them, so a catalogue schema for one could never
+///   apply.
+/// - At least two segments, each starting with a letter, so that a type
+///   names the object acted on and the act, and lifecycle families share a
+///   stem (`usb.approval.requested`, `usb.approval.granted`).
+///
+/// # Errors
+/// [`EventTypeRuleError`] says which part of the rule the name breaks.
+pub fn definable_event_type(name: &str) -> Result<EventType, EventTypeRuleError> {
+    let segments: Vec<&str> = name.split('.').collect();
+    if segments.len() < 2 {
+        return Err(EventTypeRuleError::TooFewSegments(name.to_owned()));
+    }
+    for segment in segments {
+        let starts_with_letter = segment.starts_with(|c: char| c.is_ascii_lowercase());
+        if !starts_with_letter || !EventType::is_segment(segment) {
+            return Err(EventTypeRuleError::BadSegment {
+                name: name.to_owned(),
+                segment: segment.to_owned(),
+            });
         }
-        for segment in segments {
-            let mut chars = segment.chars();
-            let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-            let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !starts_with_letter || !rest_ok {
-                return Err(EventTypeNameError::BadSegment {
-                    name: name.to_owned(),
-                    segment: segment.to_owned(),
-                });
-            }
-        }
-        Ok(Self(name.to_owned()))
     }
-
-    /// The name as a string slice.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    let event_type =
+        EventType::parse(name).map_err(|reason| EventTypeRuleError::NotAnEventType {
+            name: name.to_owned(),
+            reason,
+        })?;
+    if event_type.is_ledger_type() {
+        return Err(EventTypeRuleError::Reserved(name.to_owned()));
     }
-
-    /// Whether the ledger core reserves this name for itself.
-    #[must_use]
-    pub fn is_reserved(&self) -> bool {
-        RESERVED_EVENT_TYPES.contains(&self.0.as_str())
-    }
-}
-
-impl FromStr for EventTypeName {
-    type Err = EventTypeNameError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::parse(name)
-    }
-}
-
-impl<'de> Deserialize<'de> for EventTypeName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        Self::parse(&name).map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for EventTypeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for EventTypeName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
+    Ok(event_type)
 }
 
 /// One line of the event-type list: a type, its versions and what it is for.
@@ -108,7 +79,7 @@ impl AsRef<str> for EventTypeName {
 pub struct EventTypeSummary {
     /// The type name.
     #[serde(rename = "type")]
-    pub name: EventTypeName,
+    pub name: EventType,
     /// Every version the catalogue holds, ascending.
     pub versions: Vec<u32>,
     /// The newest version; new events should use it.
@@ -133,7 +104,7 @@ pub struct EventTypeSummary {
 pub struct EventTypeDetail {
     /// The type name.
     #[serde(rename = "type")]
-    pub name: EventTypeName,
+    pub name: EventType,
     /// The versions, ascending.
     pub versions: Vec<EventTypeVersion>,
 }

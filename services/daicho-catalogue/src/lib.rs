@@ -39,6 +39,11 @@
 //! without its HTTP and file resolvers, so nothing can be fetched even by
 //! mistake.
 //!
+//! **Architecture Invariant:** event types are the core's
+//! [`EventType`](daicho_core::event::EventType), and a catalogue defines none
+//! of the ledger's own `daicho.*` types: [`definable_event_type`] states the
+//! one rule the loader applies.
+//!
 //! **Architecture Invariant:** the door checks shape, not authority. An act
 //! done by a role the regulation does not empower is accepted and recorded;
 //! the rule engine flags it. Only an unknown role id is refused.
@@ -56,11 +61,10 @@ mod validation;
 pub use article::{Article, Chapter, Evaluation, Heading, Item, Paragraph, Section};
 pub use catalogue::Catalogue;
 pub use event_type::{
-    EventTypeDetail, EventTypeName, EventTypeNameError, EventTypeSummary, EventTypeVersion,
-    RESERVED_EVENT_TYPES,
+    definable_event_type, EventTypeDetail, EventTypeRuleError, EventTypeSummary, EventTypeVersion,
 };
 pub use form::{Covers, Deadline, Due, Form, FormKind, Validity, ValidityEnd};
-pub use load::{CatalogueError, Problem, ProblemKind};
+pub use load::{CatalogueError, CatalogueIssue, IssueKind};
 pub use regulation::{Regulation, TranscriptionNote};
 pub use role::{Provision, Role};
 pub use validation::{ValidationError, Violation};

@@ -42,7 +42,7 @@ pub enum ValidationError {
         known: Vec<String>,
     },
     /// The payload does not satisfy the schema; every violation is listed.
-    #[error("the payload does not match its schema: {}", ViolationList(.0))]
+    #[error("the payload does not match its schema: {}", Joined(.0, "; "))]
     InvalidPayload(Vec<Violation>),
 }
 
@@ -68,16 +68,17 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Displays violations separated by `; `.
-pub(crate) struct ViolationList<'a>(pub(crate) &'a [Violation]);
+/// Displays a list's items (the first field) with the separator (the
+/// second field) between them.
+pub(crate) struct Joined<'a, T>(pub(crate) &'a [T], pub(crate) &'static str);
 
-impl fmt::Display for ViolationList<'_> {
+impl<T: fmt::Display> fmt::Display for Joined<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (index, violation) in self.0.iter().enumerate() {
+        for (index, item) in self.0.iter().enumerate() {
             if index > 0 {
-                f.write_str("; ")?;
+                f.write_str(self.1)?;
             }
-            write!(f, "{violation}")?;
+            write!(f, "{item}")?;
         }
         Ok(())
     }
@@ -172,7 +173,7 @@ fn push_violations(error: &jsonschema::ValidationError<'_>, out: &mut Vec<Violat
                     for error in branch {
                         push_violations(error, &mut inner);
                     }
-                    ViolationList(&inner).to_string()
+                    Joined(&inner, "; ").to_string()
                 })
                 .collect();
             out.push(Violation {

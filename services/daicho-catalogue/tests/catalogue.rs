@@ -4,7 +4,7 @@
 mod support;
 
 use support::articles_file::{self, REGENERATE};
-use support::regulation_text;
+use support::{dependency_tree, regulation_text, shared_material};
 
 /// The committed articles.json and chapters.json say what the regulation
 /// text says. With `DAICHO_REGENERATE_ARTICLES=1` the test rewrites their
@@ -47,12 +47,23 @@ fn articles_and_chapters_match_the_regulation_text() {
     );
 }
 
-use std::collections::{BTreeMap, BTreeSet};
+/// The tests read the repository's copy of the regulation; this one fails
+/// when the copy no longer matches the original beside the repository.
+#[test]
+fn the_regulation_copy_matches_the_shared_original() {
+    shared_material::assert_copy_matches_original(
+        regulation_text::REGULATION_COPY,
+        regulation_text::REGULATION_ORIGINAL,
+    );
+}
+
+use std::collections::BTreeMap;
 
 use daicho_catalogue::{
-    Catalogue, CatalogueError, Evaluation, EventTypeName, FormKind, ProblemKind, ValidationError,
-    ValidityEnd, Violation, RESERVED_EVENT_TYPES,
+    definable_event_type, Catalogue, CatalogueError, Evaluation, EventTypeRuleError, FormKind,
+    IssueKind, ValidationError, ValidityEnd, Violation,
 };
+use daicho_core::registry::{GENESIS, KEY_REGISTERED, KEY_REVOKED};
 use serde_json::{json, Value};
 
 fn catalogue() -> &'static Catalogue {
@@ -317,7 +328,7 @@ fn every_schema_refers_only_to_the_one_shared_definitions_file() {
 }
 
 #[test]
-fn the_acts_of_the_domain_map_and_the_issue_have_event_types() {
+fn the_acts_of_the_domain_map_have_event_types() {
     let mut required: Vec<String> = Vec::new();
     // The approval lifecycle of every application form (1, 2, 3, 7, 10, 12).
     for object in [
@@ -454,16 +465,16 @@ fn the_acts_of_the_domain_map_and_the_issue_have_event_types() {
         missing.is_empty(),
         "acts without an event type: {missing:?}"
     );
-    for name in catalogue()
-        .event_types()
-        .iter()
-        .map(|summary| summary.name.as_str())
-    {
+    for summary in catalogue().event_types() {
         assert!(
-            !RESERVED_EVENT_TYPES.contains(&name),
-            "{name} is reserved for the core"
+            !summary.name.is_ledger_type(),
+            "{} is reserved for the core",
+            summary.name
         );
-        assert_eq!(EventTypeName::parse(name).unwrap().as_str(), name);
+        assert_eq!(
+            definable_event_type(summary.name.as_str()).as_ref(),
+            Ok(&summary.name)
+        );
     }
 }
 
@@ -594,40 +605,32 @@ fn the_catalogue_can_be_shared_between_threads() {
 
 #[test]
 fn the_crate_stays_pure_and_offline() {
-    // The crate must not gain an I/O, async or network dependency, and the
-    // JSON Schema library must stay without its HTTP and file resolvers.
-    let manifest =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
-    let dependencies = manifest
-        .split("[dependencies]")
-        .nth(1)
-        .unwrap()
-        .split("\n[")
-        .next()
-        .unwrap();
-    let names: BTreeSet<&str> = dependencies
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .filter_map(|line| line.split(['=', ' ']).next())
-        .collect();
-    assert_eq!(
-        names,
-        BTreeSet::from([
-            "jsonschema",
-            "serde",
-            "serde_json",
-            "serde_path_to_error",
-            "thiserror"
-        ])
-    );
-    let jsonschema = dependencies
-        .lines()
-        .find(|line| line.starts_with("jsonschema"))
-        .unwrap();
+    // The crate must not gain an I/O, async or network dependency, whether
+    // directly or through another crate, by the same check as the core's.
+    let dependencies = dependency_tree::normal_dependencies("daicho-catalogue");
     assert!(
-        jsonschema.contains("default-features = false"),
-        "jsonschema must be built without default features: {jsonschema}"
+        dependencies.contains_key("jsonschema"),
+        "the tree was read: {dependencies:?}"
+    );
+    dependency_tree::assert_pure(
+        "daicho-catalogue",
+        &dependencies,
+        &[(
+            "getrandom",
+            "the JSON Schema library's hash maps take their seed from it; the catalogue reads \
+             no clock and no file through it, and sorts the violations it returns, so the seed \
+             changes no result",
+        )],
+    );
+    // The JSON Schema library must stay without its resolvers, so that a
+    // `$ref` can never reach a file or the network.
+    let resolvers: Vec<&String> = dependencies["jsonschema"]
+        .iter()
+        .filter(|feature| feature.starts_with("resolve-"))
+        .collect();
+    assert!(
+        resolvers.is_empty(),
+        "jsonschema must be built without its resolvers, but has {resolvers:?}"
     );
 }
 
@@ -1028,13 +1031,27 @@ fn edit(files: &mut Files, path: &str, change: impl FnOnce(&mut Value)) {
     write(files, path, &value);
 }
 
+/// Adds usb.lost's version 1 schema as `version` of `event_type`, with the
+/// `$id` its new place gives it.
+fn copy_usb_lost_to(files: &mut Files, event_type: &str, version: u32) {
+    let mut schema = read(files, "events/usb.lost/1.json");
+    schema["$id"] = json!(format!(
+        "https://kameoka.daicho.invalid/catalogue/v1/events/{event_type}/{version}.json"
+    ));
+    write(
+        files,
+        &format!("events/{event_type}/{version}.json"),
+        &schema,
+    );
+}
+
 fn refused(files: Files) -> CatalogueError {
     Catalogue::from_files(files).expect_err("the altered catalogue must be refused")
 }
 
 /// Asserts that the refusal consists of exactly these problems, as displayed.
 fn assert_problems(error: &CatalogueError, expected: &[&str]) {
-    let found: Vec<String> = error.problems().iter().map(ToString::to_string).collect();
+    let found: Vec<String> = error.issues().iter().map(ToString::to_string).collect();
     assert_eq!(found, expected, "full message:\n{error}");
     for line in expected {
         assert!(error.to_string().contains(line));
@@ -1106,13 +1123,13 @@ fn a_schema_that_does_not_compile_is_refused() {
         schema["properties"]["circumstances"] = json!({"type": "strin"})
     });
     let error = refused(files);
-    assert_eq!(error.problems().len(), 1, "{error}");
-    let problem = &error.problems()[0];
+    assert_eq!(error.issues().len(), 1, "{error}");
+    let issue = &error.issues()[0];
     assert_eq!(
-        (problem.file.as_str(), problem.pointer.as_str()),
+        (issue.file.as_str(), issue.pointer.as_str()),
         ("events/usb.lost/1.json", "")
     );
-    assert!(matches!(problem.kind, ProblemKind::SchemaCompile(_)));
+    assert!(matches!(issue.kind, IssueKind::SchemaCompile(_)));
     assert!(
         error
             .to_string()
@@ -1129,7 +1146,7 @@ fn a_ref_to_a_missing_shared_definition_is_refused() {
         schema["properties"]["device"] = json!({"$ref": "../common.json#/$defs/gadget"});
     });
     let error = refused(files);
-    assert_eq!(error.problems().len(), 1, "{error}");
+    assert_eq!(error.issues().len(), 1, "{error}");
     assert!(
         error
             .to_string()
@@ -1146,7 +1163,7 @@ fn a_ref_outside_the_catalogue_is_refused_without_fetching_it() {
         schema["properties"]["device"] = json!({"$ref": "https://schemas.example.org/device.json"});
     });
     let error = refused(files);
-    assert_eq!(error.problems().len(), 1, "{error}");
+    assert_eq!(error.issues().len(), 1, "{error}");
     assert!(
         error
             .to_string()
@@ -1173,13 +1190,9 @@ fn an_example_that_fails_its_schema_is_refused() {
 
 #[test]
 fn a_reserved_event_type_is_refused() {
-    for reserved in RESERVED_EVENT_TYPES {
+    for reserved in [GENESIS, KEY_REGISTERED, KEY_REVOKED] {
         let mut files = Catalogue::embedded_files();
-        let mut schema = read(&files, "events/usb.lost/1.json");
-        schema["$id"] = json!(format!(
-            "https://kameoka.daicho.invalid/catalogue/v1/events/{reserved}/1.json"
-        ));
-        write(&mut files, &format!("events/{reserved}/1.json"), &schema);
+        copy_usb_lost_to(&mut files, reserved, 1);
         assert_problems(
             &refused(files),
             &[&format!(
@@ -1187,6 +1200,28 @@ fn a_reserved_event_type_is_refused() {
             )],
         );
     }
+}
+
+#[test]
+fn any_daicho_event_type_is_refused_not_only_the_ones_the_ledger_uses() {
+    // The door leaves every `daicho.*` event to the ledger and the key
+    // registry lets no source sign one, so a catalogue schema for such a
+    // type could never apply; the loader refuses it by the same rule.
+    let mut files = Catalogue::embedded_files();
+    copy_usb_lost_to(&mut files, "daicho.x.y", 1);
+    let error = refused(files);
+    assert_problems(
+        &error,
+        &["events/daicho.x.y/1.json: event type \"daicho.x.y\" is reserved for the ledger core and cannot be defined by a catalogue"],
+    );
+    assert_eq!(
+        error.issues()[0].kind,
+        IssueKind::EventTypeRule(EventTypeRuleError::Reserved("daicho.x.y".to_owned()))
+    );
+    assert_eq!(
+        definable_event_type("daicho.x.y"),
+        Err(EventTypeRuleError::Reserved("daicho.x.y".to_owned()))
+    );
 }
 
 #[test]
@@ -1288,9 +1323,7 @@ fn articles_out_of_order_are_refused() {
 #[test]
 fn a_version_gap_is_refused() {
     let mut files = Catalogue::embedded_files();
-    let mut schema = read(&files, "events/usb.lost/1.json");
-    schema["$id"] = json!("https://kameoka.daicho.invalid/catalogue/v1/events/usb.lost/3.json");
-    write(&mut files, "events/usb.lost/3.json", &schema);
+    copy_usb_lost_to(&mut files, "usb.lost", 3);
     assert_problems(&refused(files), &["events/usb.lost: the versions of usb.lost must run 1, 2, 3… without gaps, but are [1, 3]"]);
 }
 

@@ -115,25 +115,29 @@ pub struct EventType(String);
 impl EventType {
     /// Parses a type name.
     pub fn parse(s: &str) -> Result<EventType, &'static str> {
-        let ok = !s.is_empty()
-            && s.len() <= 128
-            && s.split('.').all(|seg| {
-                !seg.is_empty()
-                    && seg
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            });
+        let ok = !s.is_empty() && s.len() <= 128 && s.split('.').all(EventType::is_segment);
         if ok {
             Ok(EventType(s.to_owned()))
         } else {
             Err("an event type is dot-separated segments of [a-z0-9_], at most 128 characters")
         }
     }
+    /// Whether `segment` may stand between the dots of a type name: one or
+    /// more of `[a-z0-9_]`. A catalogue that narrows the names it defines
+    /// builds its rule on this one, so that the grammar is stated once.
+    pub fn is_segment(segment: &str) -> bool {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }
     /// The text form.
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// Whether the ledger itself defines this type (`daicho.*`).
+    /// Whether the ledger itself defines this type (`daicho.*`). Every such
+    /// name is the ledger's, whether or not the ledger uses it yet, so no
+    /// catalogue may define one.
     pub fn is_ledger_type(&self) -> bool {
         self.0.starts_with("daicho.")
     }

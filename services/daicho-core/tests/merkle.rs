@@ -19,11 +19,22 @@ use sha2::{Digest as _, Sha256};
 // Conformance vectors
 // ---------------------------------------------------------------------------
 
-/// The folder holding the shared copy of transparency-dev/merkle `testdata/`
-/// (see `shared/conformance/transparency-dev-merkle/SOURCE.md`).
+/// The repository's copy of transparency-dev/merkle `testdata/` (see
+/// `tests/conformance/transparency-dev-merkle/SOURCE.md`).
 fn conformance_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/transparency-dev-merkle/testdata")
+        .join("../../tests/conformance/transparency-dev-merkle/testdata")
+}
+
+#[path = "support/shared_material.rs"]
+mod shared_material;
+
+#[test]
+fn the_conformance_copy_matches_the_shared_original() {
+    shared_material::assert_copy_matches_original(
+        "tests/conformance/transparency-dev-merkle",
+        "conformance/transparency-dev-merkle",
+    );
 }
 
 /// The number of vector files in the copy at commit 417fb0c: 98 inclusion and

@@ -677,11 +677,11 @@ fn cli_receipt() {
     );
 }
 
-/// The transparency-dev/merkle vectors, copied into the shared folder next
-/// to the repository (not into it).
+/// The repository's copy of the transparency-dev/merkle vectors (see
+/// `tests/conformance/README.md`).
 fn conformance_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/transparency-dev-merkle/testdata");
+        .join("../../tests/conformance/transparency-dev-merkle/testdata");
     assert!(
         dir.is_dir(),
         "the transparency-dev/merkle conformance vectors are missing: expected them in {} \

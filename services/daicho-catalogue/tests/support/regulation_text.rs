@@ -1,5 +1,5 @@
 //! Reads the structure of the regulation out of its plain-text transcription
-//! (`shared/regulation/kameoka-security-standard.ja.txt`): chapters,
+//! (`tests/regulation/kameoka-security-standard.ja.txt`): chapters,
 //! sections, article titles, paragraphs (項) and items (号).
 //!
 //! The tests use it twice: to check that `schemas/articles.json` and
@@ -14,21 +14,22 @@
 
 use std::path::PathBuf;
 
-/// Where the regulation text lives, relative to this crate: the shared
-/// material sits beside the repository.
-pub fn regulation_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/regulation/kameoka-security-standard.ja.txt")
-}
+/// The repository's copy of the regulation text, relative to the
+/// repository's root; `tests/regulation/README.md` says where it comes from.
+pub const REGULATION_COPY: &str = "tests/regulation/kameoka-security-standard.ja.txt";
 
-/// Reads the regulation text, failing the test (never skipping it) when the
-/// file is absent, and saying where it looked.
+/// The original the copy is kept identical to, relative to `../shared`
+/// beside the repository.
+pub const REGULATION_ORIGINAL: &str = "regulation/kameoka-security-standard.ja.txt";
+
+/// Reads the repository's copy of the regulation text.
 pub fn read_regulation_text() -> String {
-    let path = regulation_path();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(REGULATION_COPY);
     std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
-            "the regulation text is needed to check the catalogue against it, but it could not be read at {} ({error}); \
-             the shared material must sit beside the repository as ../shared",
+            "the regulation text is needed to check the catalogue against it, but it could not be read at {} ({error})",
             path.display()
         )
     })
