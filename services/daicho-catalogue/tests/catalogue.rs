@@ -901,33 +901,44 @@ fn the_facts_the_rules_read_are_at_their_pointers() {
 
 #[test]
 fn the_new_fields_refuse_what_is_malformed() {
-    let mut payload = example("exception.requested");
-    payload["refs"] = json!(["24-5", "第46条"]);
-    assert_eq!(
-        pointers(&violations("exception.requested", &payload)),
-        ["/refs/1"]
-    );
-    let mut payload = example("asset.assigned");
-    payload.as_object_mut().unwrap().remove("device");
-    assert_eq!(pointers(&violations("asset.assigned", &payload)), [""]);
-    let mut payload = example("report.issued");
-    payload["sha256"] = json!("3B7E");
-    assert_eq!(
-        pointers(&violations("report.issued", &payload)),
-        ["/sha256"]
-    );
-    let mut payload = example("self_inspection.forwarded");
-    payload["reported_to"] = json!(["cio", "committee"]);
-    assert_eq!(
-        pointers(&violations("self_inspection.forwarded", &payload)),
-        ["/reported_to"]
-    );
-    let mut payload = example("finding.remarked");
-    payload["kind"] = json!("complaint");
-    assert_eq!(
-        pointers(&violations("finding.remarked", &payload)),
-        ["/kind"]
-    );
+    type Mutation = fn(&mut Value);
+    // (event type, mutation of its first example, the one pointer refused)
+    let cases: [(&str, Mutation, &str); 5] = [
+        (
+            "exception.requested",
+            |p| p["refs"] = json!(["24-5", "第46条"]),
+            "/refs/1",
+        ),
+        // The subject of an assignment is required in one of its forms.
+        (
+            "asset.assigned",
+            |p| {
+                p.as_object_mut().unwrap().remove("device");
+            },
+            "",
+        ),
+        ("report.issued", |p| p["sha256"] = json!("3B7E"), "/sha256"),
+        // One recipient per forwarding: the list of recipients is gone.
+        (
+            "self_inspection.forwarded",
+            |p| p["reported_to"] = json!(["cio", "committee"]),
+            "/reported_to",
+        ),
+        (
+            "finding.remarked",
+            |p| p["kind"] = json!("complaint"),
+            "/kind",
+        ),
+    ];
+    for (event_type, mutate, pointer) in cases {
+        let mut payload = example(event_type);
+        mutate(&mut payload);
+        assert_eq!(
+            pointers(&violations(event_type, &payload)),
+            [pointer],
+            "{event_type}"
+        );
+    }
 }
 
 #[test]
