@@ -5,6 +5,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _};
 
+use crate::keys::check_name;
+
 use crate::hash::Digest;
 use crate::keys::{NoteSigner, NoteVerifier};
 
@@ -111,39 +113,32 @@ impl Checkpoint {
         )
     }
 
-    /// Opens a signed note: finds the signature line of `verifier` (others
-    /// are ignored, as C2SP signed-note requires), verifies it strictly, and
-    /// parses the body. The checkpoint's origin must be the key's name.
+    /// Opens a signed note (FORMAT.md §7.2): every signature line must be
+    /// well formed; lines of other keys are ignored, as C2SP signed-note
+    /// requires, so that witnesses' cosignatures may follow; every line of
+    /// `verifier` must verify by the rule of §5.3 and at least one must be
+    /// there. Then the body is parsed, and its origin must be the key's name.
     pub fn open(note: &str, verifier: &NoteVerifier) -> Result<Checkpoint, CheckpointError> {
         let (body, sigs) = split_note(note)?;
         let mut found = false;
         for line in sigs.split_terminator('\n') {
-            let rest = line
-                .strip_prefix("\u{2014} ")
-                .ok_or(CheckpointError::MalformedNote(
-                    "signature line must start with an em dash",
-                ))?;
-            let (name, sig) = rest.split_once(' ').ok_or(CheckpointError::MalformedNote(
-                "signature line needs a name and a signature",
-            ))?;
-            let raw = B64
-                .decode(sig)
-                .map_err(|_| CheckpointError::MalformedNote("signature is not base64"))?;
-            if raw.len() < 5 {
-                return Err(CheckpointError::MalformedNote("signature too short"));
-            }
+            let (name, raw) = parse_signature_line(line)?;
             if name != verifier.name() || raw[..4] != verifier.note_id() {
                 continue;
             }
             found = true;
+            // One line of the trusted key that fails refuses the note even
+            // when another verifies: a verifier that looked for any good
+            // line would accept notes that others refuse.
             let sig: [u8; 64] = raw[4..]
                 .try_into()
                 .map_err(|_| CheckpointError::BadSignature(verifier.to_string()))?;
-            verifier
+            if !verifier
                 .public_key()
-                .0
-                .verify_strict(body.as_bytes(), &Signature::from_bytes(&sig))
-                .map_err(|_| CheckpointError::BadSignature(verifier.to_string()))?;
+                .verify(body.as_bytes(), &Signature::from_bytes(&sig))
+            {
+                return Err(CheckpointError::BadSignature(verifier.to_string()));
+            }
         }
         if !found {
             return Err(CheckpointError::NotSignedByKey(verifier.to_string()));
@@ -159,8 +154,40 @@ impl Checkpoint {
     }
 }
 
+/// Parses one signature line, `— NAME BASE64\n` without its newline, into
+/// the key name and the decoded bytes (FORMAT.md §7.2): the name is a C2SP
+/// key name, the base64 is canonical and holds a 4-byte key ID and at least
+/// one byte more.
+pub fn parse_signature_line(line: &str) -> Result<(&str, Vec<u8>), CheckpointError> {
+    let rest = line
+        .strip_prefix("\u{2014} ")
+        .ok_or(CheckpointError::MalformedNote(
+            "signature line must start with an em dash and a space",
+        ))?;
+    let (name, sig) = rest.split_once(' ').ok_or(CheckpointError::MalformedNote(
+        "signature line needs a name and a signature",
+    ))?;
+    check_name(name).map_err(|_| {
+        CheckpointError::MalformedNote("signature line's key name is empty or holds '+'")
+    })?;
+    // The standard engine refuses missing padding and non-zero padding bits.
+    let raw = B64
+        .decode(sig)
+        .map_err(|_| CheckpointError::MalformedNote("signature is not canonical base64"))?;
+    if raw.len() < 5 {
+        return Err(CheckpointError::MalformedNote("signature too short"));
+    }
+    Ok((name, raw))
+}
+
 /// Splits a note into body (ending in its last newline) and signature block.
 fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
+    // C2SP signed-note: no control character but the newline.
+    if note.bytes().any(|b| b < 0x20 && b != b'\n') {
+        return Err(CheckpointError::MalformedNote(
+            "a note holds no control character but newlines",
+        ));
+    }
     if !note.ends_with('\n') {
         return Err(CheckpointError::MalformedNote(
             "note must end with a newline",

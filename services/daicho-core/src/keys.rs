@@ -160,7 +160,7 @@ fn note_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-fn check_name(name: &str) -> Result<(), KeyError> {
+pub(crate) fn check_name(name: &str) -> Result<(), KeyError> {
     // C2SP signed-note: a key name is non-empty and has no Unicode spaces or plus signs.
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '+') {
         return Err(KeyError::Malformed(

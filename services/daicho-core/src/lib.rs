@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod event;
 pub mod hash;

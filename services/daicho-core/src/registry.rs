@@ -210,6 +210,25 @@ fn check_registration(
             &format!("{at}/types"),
             "a source key lists at least one event type",
         )),
+        KeyRole::Source
+            if r.types.len()
+                != r.types
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len() =>
+        {
+            let i = r
+                .types
+                .iter()
+                .enumerate()
+                .position(|(i, t)| r.types[..i].contains(t))
+                .expect("a repeated type");
+            Err(bad(
+                event_type,
+                &format!("{at}/types/{i}"),
+                "a type is listed once",
+            ))
+        }
         KeyRole::Source => match r.types.iter().position(EventType::is_ledger_type) {
             Some(i) => Err(bad(
                 event_type,
@@ -246,6 +265,15 @@ impl Registry {
         let g: GenesisPayload = payload(event, GENESIS)?;
         let ledger = NoteVerifier::parse(&g.ledger_key)
             .map_err(|e| bad(GENESIS, "/payload/ledger_key", &e.to_string()))?;
+        // The text, not only the key it names, is fixed: then comparing as
+        // text and comparing as keys agree (FORMAT.md §8.1).
+        if ledger.to_string() != g.ledger_key {
+            return Err(bad(
+                GENESIS,
+                "/payload/ledger_key",
+                "ledger_key must be written exactly as §4.2 writes it, without white space",
+            ));
+        }
         if ledger.name() != g.origin {
             return Err(bad(
                 GENESIS,
@@ -377,7 +405,19 @@ impl Registry {
     /// nothing). The event must already be authorised; the payload is
     /// checked here, and on error the registry is unchanged.
     pub fn apply(&mut self, seq: u64, event: &SignedEvent) -> Result<(), RegistryError> {
-        match event.body.event_type.as_str() {
+        let event_type = event.body.event_type.as_str();
+        if matches!(event_type, KEY_REGISTERED | KEY_REVOKED) && event.body.schema_version != 1 {
+            return Err(RegistryError::BadPayload {
+                event_type: if event_type == KEY_REGISTERED {
+                    KEY_REGISTERED
+                } else {
+                    KEY_REVOKED
+                },
+                pointer: "/schema_version".into(),
+                message: "registry events are schema_version 1".into(),
+            });
+        }
+        match event_type {
             KEY_REGISTERED => {
                 let r: KeyRegistration = payload(event, KEY_REGISTERED)?;
                 check_registration(&r, KEY_REGISTERED, "/payload")?;

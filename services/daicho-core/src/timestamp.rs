@@ -28,8 +28,14 @@ pub struct OccurredAt {
 }
 
 impl OccurredAt {
-    /// Parses an RFC 3339 date-time; an offset (`Z` or `±HH:MM`) is required.
+    /// Parses an RFC 3339 date-time in the one subset FORMAT.md §1.4
+    /// allows: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9
+    /// digits, then `Z` or `±HH:MM`; upper-case `T` and `Z`, seconds up to
+    /// 59, and no `-00:00`.
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
+        if !occurred_at_syntax(text) {
+            return Err(TimestampError::NotRfc3339);
+        }
         let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| TimestampError::NotRfc3339)?;
         Ok(OccurredAt {
             text: text.to_owned(),
@@ -49,6 +55,44 @@ impl OccurredAt {
 impl fmt::Debug for OccurredAt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.text)
+    }
+}
+
+/// Whether `text` has the shape §1.4 allows for `occurred_at`; the calendar
+/// (days of the month, leap years) is left to the RFC 3339 parser.
+fn occurred_at_syntax(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let two = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    if b.len() < 20
+        || !(digits(0..4) && digits(5..7) && digits(8..10) && digits(11..13))
+        || !(digits(14..16) && digits(17..19))
+        || (b[4], b[7], b[10], b[13], b[16]) != (b'-', b'-', b'T', b':', b':')
+        || two(11) > 23
+        || two(14) > 59
+        || two(17) > 59
+    {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let n = fraction.iter().take_while(|d| d.is_ascii_digit()).count();
+        if !(1..=9).contains(&n) {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    match rest {
+        b"Z" => true,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let offset = [*h1, *h2, *m1, *m2];
+            offset.iter().all(u8::is_ascii_digit)
+                && (h1 - b'0') * 10 + (h2 - b'0') <= 23
+                && (m1 - b'0') * 10 + (m2 - b'0') <= 59
+                && !(*sign == b'-' && offset == *b"0000")
+        }
+        _ => false,
     }
 }
 
@@ -135,3 +179,43 @@ pub(crate) use string_serde;
 
 string_serde!(OccurredAt, |t: &OccurredAt| t.text.clone());
 string_serde!(RecordedAt, |t: &RecordedAt| t.to_string());
+
+#[cfg(test)]
+mod tests {
+    use super::OccurredAt;
+
+    #[test]
+    fn occurred_at_accepts_the_subset_of_rfc_3339_the_format_allows() {
+        for ok in [
+            "2026-04-02T10:15:00+09:00",
+            "2026-04-02T10:15:00Z",
+            "2026-04-02T10:15:00.5Z",
+            "2026-04-02T10:15:00.123456789-05:30",
+            "2026-04-02T10:15:00+00:00",
+            "2024-02-29T23:59:59+14:00",
+        ] {
+            assert!(OccurredAt::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn occurred_at_refuses_what_implementations_read_differently() {
+        for bad in [
+            "2026-04-02t10:15:00Z",
+            "2026-04-02T10:15:00z",
+            "2026-04-02 10:15:00Z",
+            "2026-12-31T23:59:60Z",
+            "2026-04-02T10:15:00-00:00",
+            "2026-04-02T10:15:00.Z",
+            "2026-04-02T10:15:00.1234567890Z",
+            "2026-04-02T10:15:00",
+            "2026-04-02T10:15:00+0900",
+            "2026-04-02T10:15:00+24:00",
+            "2026-04-02T24:00:00Z",
+            "2025-02-29T10:15:00Z",
+            "+2026-04-02T10:15:00Z",
+        ] {
+            assert!(OccurredAt::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -187,3 +187,41 @@ fn receipts_verify() {
         assert!(other.verify(&vkey, Some(&event)).is_err());
     }
 }
+
+/// §5.3 clause by clause: a case is valid exactly when its key parses
+/// (§4) and the signature verifies by the strict cofactored rule. The hard
+/// cases are hard: the lenient checks others use decide them differently.
+#[test]
+fn signatures_follow_the_strict_rule() {
+    use base64::Engine as _;
+    use daicho_core::keys::PublicKey;
+    let v = load("signatures.json");
+    let message = hex::decode(v["message_hex"].as_str().unwrap()).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 8, "every clause of §5.3 has a case");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let key_bytes = b64.decode(case["public_key"].as_str().unwrap()).unwrap();
+        let sig_bytes: [u8; 64] = b64
+            .decode(case["signature"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
+        let ours = PublicKey::from_bytes(&key_bytes).is_ok_and(|k| k.verify(&message, &sig));
+        assert_eq!(ours, case["valid"].as_bool().unwrap(), "{name}");
+        let key: [u8; 32] = key_bytes.try_into().unwrap();
+        let dalek = ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap();
+        match name {
+            // Valid by the cofactored equation only.
+            "mixed-order-r" => assert!(dalek.verify_strict(&message, &sig).is_err()),
+            // The cofactorless equation holds; only the key check refuses.
+            "small-order-a" => {
+                use ed25519_dalek::Verifier as _;
+                assert!(dalek.verify(&message, &sig).is_ok())
+            }
+            _ => {}
+        }
+    }
+}

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::extract::{FromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
+use axum::extract::Request;
 use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
@@ -17,11 +15,11 @@ use daicho_core::batch::BatchVerifier;
 use daicho_store::Store;
 use rand::RngCore as _;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, RwLock};
+use tokio::sync::oneshot;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::auth::{self, Permission, Role};
+use crate::auth::TokenCache;
 use crate::check_pool::CheckPool;
 use crate::cli::{LogFormat, ServeConfig};
 use crate::data_dir::{self, redact, DataDir};
@@ -92,8 +90,10 @@ pub struct Inner {
     pub signatures: BatchVerifier,
     /// The threads that check batch requests.
     pub checks: CheckPool,
+    /// The witnesses' cosignatures of the newest checkpoint and their status.
+    pub witnesses: crate::witness::cosigner::Cosigner,
     /// Recently verified tokens.
-    tokens: TokenCache,
+    pub(crate) tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
     ready: AtomicBool,
 }
@@ -123,6 +123,7 @@ impl AppState {
             metrics: Metrics::default(),
             signatures: BatchVerifier::new(secret),
             checks: CheckPool::new(None)?,
+            witnesses: Default::default(),
             tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
         })))
@@ -131,132 +132,6 @@ impl AppState {
     /// Whether the service accepts traffic.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
-    }
-}
-
-/// How long a verified token is trusted without asking the database again.
-const TOKEN_TTL: Duration = Duration::from_secs(30);
-
-/// Tokens verified recently, so that reads do not pay a database round
-/// trip each. A lookup compares the presented digest with *every* cached
-/// digest in constant time and without stopping early, so its duration says
-/// nothing about which tokens exist.
-#[derive(Default)]
-struct TokenCache {
-    entries: RwLock<Vec<([u8; 32], Role, Instant)>>,
-}
-
-impl TokenCache {
-    async fn get(&self, digest: &[u8; 32]) -> Option<Role> {
-        let entries = self.entries.read().await;
-        let mut found = None;
-        for (d, role, at) in entries.iter() {
-            if auth::digests_equal(d, digest) && at.elapsed() < TOKEN_TTL {
-                found = Some(*role);
-            }
-        }
-        found
-    }
-
-    async fn put(&self, digest: [u8; 32], role: Role) {
-        let mut entries = self.entries.write().await;
-        entries.retain(|(d, _, at)| at.elapsed() < TOKEN_TTL && d != &digest);
-        entries.push((digest, role, Instant::now()));
-    }
-}
-
-/// The token's role, checked against the cache and then the database.
-async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
-    let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
-    let token = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(auth::bearer)
-        .ok_or_else(unauthorized)?;
-    let digest = auth::token_hash(token);
-    if let Some(role) = state.tokens.get(&digest).await {
-        return Ok(role);
-    }
-    let stored = state
-        .store
-        .token_role(digest)
-        .await
-        .map_err(|e| ApiError::internal("looking up a token", &e))?
-        .ok_or_else(unauthorized)?;
-    let role: Role = stored.parse().map_err(|e: String| {
-        ApiError::internal(
-            "a stored token has an unknown role",
-            &std::io::Error::other(e),
-        )
-    })?;
-    state.tokens.put(digest, role).await;
-    Ok(role)
-}
-
-/// A permission an endpoint requires, as a type so that [`Authorized`] can
-/// be the first extractor of a handler: it then runs before any path or
-/// query parsing and any lookup, and a refused caller learns nothing about
-/// whether the resource exists.
-pub trait RequiredPermission: Send + Sync + 'static {
-    /// The permission.
-    const PERMISSION: Permission;
-    /// Whether `Limits::public_checkpoint` makes the endpoint public.
-    const PUBLIC_WITH_CHECKPOINT: bool = false;
-}
-
-macro_rules! permission {
-    ($name:ident, $perm:expr, $doc:literal) => {
-        #[doc = $doc]
-        #[derive(Debug)]
-        pub struct $name;
-        impl RequiredPermission for $name {
-            const PERMISSION: Permission = $perm;
-        }
-    };
-}
-permission!(ReadEvents, Permission::ReadEvents, "Reading entries.");
-permission!(ReadKeys, Permission::ReadKeys, "Reading the key registry.");
-permission!(ReadProofs, Permission::ReadProofs, "Reading proofs.");
-permission!(
-    ReadCheckpoints,
-    Permission::ReadCheckpoints,
-    "Reading stored checkpoints."
-);
-permission!(
-    ReadCatalogue,
-    Permission::ReadCatalogue,
-    "Reading the catalogue."
-);
-permission!(Export, Permission::Export, "Exporting the bundle.");
-
-/// The latest checkpoint: public when so configured.
-#[derive(Debug)]
-pub struct ReadLatestCheckpoint;
-impl RequiredPermission for ReadLatestCheckpoint {
-    const PERMISSION: Permission = Permission::ReadCheckpoints;
-    const PUBLIC_WITH_CHECKPOINT: bool = true;
-}
-
-/// Proof that the caller's token grants `P` (or that the endpoint is public).
-#[derive(Debug)]
-pub struct Authorized<P>(pub Option<Role>, std::marker::PhantomData<P>);
-
-impl<P: RequiredPermission> FromRequestParts<AppState> for Authorized<P> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if P::PUBLIC_WITH_CHECKPOINT && state.limits.public_checkpoint {
-            return Ok(Authorized(None, std::marker::PhantomData));
-        }
-        let role = role_of(state, parts).await?;
-        if !role.allows(P::PERMISSION) {
-            return Err(ApiError::new(ErrorCode::Forbidden));
-        }
-        Ok(Authorized(Some(role), std::marker::PhantomData))
     }
 }
 
@@ -304,7 +179,7 @@ pub fn router(state: AppState) -> Router {
 pub struct Running {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
-    /// The state, for tests that look inside.
+    /// The state: the store, the sequencer and the metrics of the service.
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -397,8 +272,22 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     )
     .await?;
     let limits = Limits::of(&cfg);
+    let witnesses = cfg
+        .witnesses
+        .iter()
+        .map(|w| crate::witness::cosigner::WitnessEndpoint::parse(w))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let state = AppState::new(store, sequencer, catalogue, limits)
         .context("starting the signature check threads")?;
+    if !witnesses.is_empty() {
+        // Off the append path: a witness that is down delays only its own
+        // cosignature.
+        tokio::spawn(crate::witness::cosigner::run(
+            state.clone(),
+            witnesses,
+            Duration::from_millis(cfg.witness_interval_ms.max(10)),
+        ));
+    }
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("binding {}", cfg.listen))?;
@@ -431,7 +320,8 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     })
 }
 
-fn init_logging(format: LogFormat) {
+/// Sets up logging to stderr in the given format, filtered by `DAICHO_LOG`.
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DAICHO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
@@ -454,7 +344,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -17,6 +17,14 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use utoipa::ToSchema;
 
+mod authorized;
+
+pub(crate) use authorized::TokenCache;
+pub use authorized::{
+    Authorized, Export, ReadCatalogue, ReadCheckpoints, ReadEvents, ReadKeys, ReadLatestCheckpoint,
+    ReadProofs, RequiredPermission,
+};
+
 /// The prefix of every token, so that a leaked one is recognisable by
 /// secret scanners.
 pub const TOKEN_PREFIX: &str = "daicho_";

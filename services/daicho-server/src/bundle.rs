@@ -21,6 +21,18 @@ pub fn bundle_stream(
     ledger_key: &NoteVerifier,
     size: u64,
 ) -> impl Stream<Item = Result<Bytes, StoreError>> + Send + 'static {
+    bundle_stream_with(store, ledger_key, size, None)
+}
+
+/// [`bundle_stream`], with `newest` (the checkpoint of `size` with the
+/// witnesses' cosignatures, FORMAT.md §7.3) written in place of the stored
+/// note of that size.
+pub fn bundle_stream_with(
+    store: Store,
+    ledger_key: &NoteVerifier,
+    size: u64,
+    newest: Option<String>,
+) -> impl Stream<Item = Result<Bytes, StoreError>> + Send + 'static {
     let header = header_line(&Header {
         format: BUNDLE_FORMAT.to_owned(),
         origin: ledger_key.name().to_owned(),
@@ -35,6 +47,7 @@ pub fn bundle_stream(
     });
     let checkpoints = stream::try_unfold(0u64, move |after| {
         let store = store.clone();
+        let newest = newest.clone();
         async move {
             let page = store.checkpoints(after, CHUNK).await?;
             let page: Vec<_> = page.into_iter().filter(|c| c.size <= size).collect();
@@ -44,7 +57,11 @@ pub fn bundle_stream(
             let next = last.size;
             let mut buf = Vec::new();
             for c in &page {
-                buf.extend_from_slice(&checkpoint_line(&c.note));
+                let note = match &newest {
+                    Some(n) if c.size == size => n,
+                    _ => &c.note,
+                };
+                buf.extend_from_slice(&checkpoint_line(note));
             }
             Ok(Some((Bytes::from(buf), next)))
         }

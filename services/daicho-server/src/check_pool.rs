@@ -5,10 +5,10 @@ use std::num::NonZeroUsize;
 /// A fixed pool of threads, one per core, for the CPU-bound work of batch
 /// requests (signature checks, canonical bytes and hashes).
 ///
-/// Batches used to run on tokio's blocking pool, which starts a thread for
-/// every batch in flight: sixteen batches meant sixteen threads competing
-/// for two cores with the single writer, the database's thread and the
-/// request handlers, and every wake-up on the writer's path waited behind
+/// Not tokio's blocking pool, which starts a thread for every batch in
+/// flight: sixteen batches would be sixteen threads competing for two
+/// cores with the single writer, the database's thread and the request
+/// handlers, and every wake-up on the writer's path would wait behind
 /// them. Here a burst of batches queues for the pool instead
 /// (docs/PERFORMANCE.md, "What made batches faster").
 pub struct CheckPool {

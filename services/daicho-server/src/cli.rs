@@ -42,6 +42,9 @@ pub enum Command {
     Export(ExportConfig),
     /// Print the OpenAPI document the service serves at /openapi.json.
     Openapi,
+    /// Run or set up a witness that cosigns other ledgers' checkpoints.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
 }
 
 /// `daicho init`.
@@ -111,6 +114,57 @@ pub struct ServeConfig {
     /// never in production.
     #[arg(long, env = "DAICHO_NO_PAYLOAD_VALIDATION", hide = true)]
     pub no_payload_validation: bool,
+    /// Log format: `json` (one object per line) or `text`.
+    #[arg(long, env = "DAICHO_LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+    /// A witness to ask for cosignatures of each checkpoint, as URL=KEY
+    /// (KEY a cosignature/v1 verifier key or a file holding one). May be
+    /// given several times; DAICHO_WITNESSES separates them with commas.
+    #[arg(
+        long = "witness",
+        env = "DAICHO_WITNESSES",
+        value_delimiter = ',',
+        value_name = "URL=KEY"
+    )]
+    pub witnesses: Vec<String>,
+    /// How often to look for a new checkpoint to have cosigned, in milliseconds.
+    #[arg(long, env = "DAICHO_WITNESS_INTERVAL_MS", default_value_t = 1000)]
+    pub witness_interval_ms: u64,
+}
+
+/// `daicho witness …`: a witness for other ledgers (C2SP tlog-witness).
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Create the witness's key in its data directory: witness.key (0600) and witness.vkey.
+    Keygen(WitnessKeygenConfig),
+    /// Run the witness.
+    Serve(WitnessServeConfig),
+}
+
+/// `daicho witness keygen`.
+#[derive(Debug, Clone, Args)]
+pub struct WitnessKeygenConfig {
+    /// The witness's data directory.
+    #[arg(long, env = "DAICHO_WITNESS_DIR")]
+    pub data_dir: PathBuf,
+    /// The witness's name (its key name), e.g. `witness.pref.kyoto.example/w1`.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// `daicho witness serve`.
+#[derive(Debug, Clone, Args)]
+pub struct WitnessServeConfig {
+    /// The witness's data directory (its key and, per log, the last checkpoint it cosigned).
+    #[arg(long, env = "DAICHO_WITNESS_DIR")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "DAICHO_WITNESS_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+    /// The verifier key of a ledger to witness (its name is the ledger's
+    /// origin), or a file holding one. May be given several times.
+    #[arg(long = "log-key", required = true, value_name = "VKEY")]
+    pub log_keys: Vec<String>,
     /// Log format: `json` (one object per line) or `text`.
     #[arg(long, env = "DAICHO_LOG_FORMAT", default_value = "json")]
     pub log_format: LogFormat,

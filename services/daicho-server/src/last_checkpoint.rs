@@ -1,5 +1,5 @@
 //! The last signed checkpoint, kept beside the keys and outside the
-//! database (issue 3, point 8).
+//! database.
 //!
 //! A database restored from an old backup, or a second copy of it, looks
 //! like a perfectly good ledger on its own. The file is the ledger's memory

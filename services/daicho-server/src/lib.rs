@@ -8,9 +8,11 @@
 //! Architecture Invariant: this is the only crate that speaks HTTP. The
 //! append path is, in order: body limit → strict parse → catalogue
 //! validation → `occurred_at` window → signature against the registry
-//! (in the handler, in parallel) → the sequencer (one writer, group commit)
-//! → receipt. Nothing touches the ledger before every check passed.
+//! (`admission`, in the handler, in parallel) → the sequencer (one writer,
+//! group commit) → receipt. Nothing touches the ledger before every check
+//! passed.
 
+pub mod admission;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -19,6 +21,7 @@ pub mod check_pool;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod compliance;
 pub mod data_dir;
 pub mod extract;
 pub mod keyfile;
@@ -26,3 +29,4 @@ pub mod last_checkpoint;
 pub mod metrics;
 pub mod problem;
 pub mod sequencer;
+pub mod witness;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use daicho_server::cli::{Cli, Command, KeyCommand, TokenCommand};
+use daicho_server::cli::{Cli, Command, KeyCommand, TokenCommand, WitnessCommand};
 use daicho_server::commands;
 
 /// mimalloc rather than the system allocator: the append path builds and
@@ -34,6 +34,8 @@ fn main() -> ExitCode {
             Command::Sign(cfg) => commands::sign::sign(&cfg),
             Command::Token(TokenCommand::Create(cfg)) => commands::token::create(&cfg).await,
             Command::Export(cfg) => commands::export::export(&cfg).await,
+            Command::Witness(WitnessCommand::Keygen(cfg)) => commands::witness::keygen(&cfg),
+            Command::Witness(WitnessCommand::Serve(cfg)) => commands::witness::serve(&cfg).await,
             Command::Openapi => {
                 print!("{}", daicho_server::api::openapi_json());
                 Ok(())

@@ -10,8 +10,14 @@ use std::fmt;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use daicho_catalogue::ValidationError;
+use daicho_core::event::EventError;
+use daicho_core::jcs::JcsError;
+use daicho_core::registry::RegistryError;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{ToResponse, ToSchema};
+
+use crate::sequencer::AppendError;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -205,6 +211,17 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// The response of every refusal in the OpenAPI document: a [`Problem`]
+/// as `application/problem+json`. Operations list their error statuses
+/// with a description only, and the document's `ProblemBodies` modifier
+/// (in `api`) gives each this body.
+#[derive(ToResponse)]
+#[response(
+    description = "An RFC 9457 problem",
+    content_type = "application/problem+json"
+)]
+pub struct ProblemResponse(pub Problem);
+
 /// An API failure, turned into a problem response.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -305,3 +322,100 @@ impl IntoResponse for ApiError {
 
 /// The result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A body that is not strict JSON: the whole body is at fault.
+impl From<JcsError> for ApiError {
+    fn from(e: JcsError) -> Self {
+        ApiError::new(ErrorCode::MalformedJson)
+            .detail(e.to_string())
+            .at("", e.to_string())
+    }
+}
+
+/// An event envelope that does not parse, with the pointer at fault.
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Json(j) => j.into(),
+            EventError::Shape { pointer, message } => ApiError::new(ErrorCode::InvalidRequest)
+                .detail(format!("{message} at {pointer:?}"))
+                .at(pointer, message),
+        }
+    }
+}
+
+/// A payload the catalogue refuses: every schema violation with its
+/// pointer under `/payload`.
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ValidationError::UnknownType { .. } => ApiError::new(ErrorCode::UnknownEventType)
+                .detail(detail.clone())
+                .at("/type", detail),
+            ValidationError::UnknownVersion { .. } => {
+                ApiError::new(ErrorCode::UnknownSchemaVersion)
+                    .detail(detail.clone())
+                    .at("/schema_version", detail)
+            }
+            ValidationError::UnknownRole { role, .. } => ApiError::new(ErrorCode::UnknownActorRole)
+                .detail(detail)
+                .at("/actor/role", format!("unknown role {role:?}")),
+            ValidationError::InvalidPayload(violations) => {
+                let mut err = ApiError::new(ErrorCode::InvalidPayload).detail(format!(
+                    "the payload has {} violation(s) of its schema",
+                    violations.len()
+                ));
+                for v in violations {
+                    err = err.at(format!("/payload{}", v.pointer), v.message);
+                }
+                err
+            }
+        }
+    }
+}
+
+/// A registry refusal, with the field of the event it is about.
+impl From<&RegistryError> for ApiError {
+    fn from(e: &RegistryError) -> Self {
+        let detail = e.to_string();
+        let (code, pointer) = match e {
+            RegistryError::UnknownKey(_) => (ErrorCode::UnknownKey, "/key_id".to_owned()),
+            RegistryError::Revoked { .. } => (ErrorCode::KeyRevoked, "/key_id".to_owned()),
+            RegistryError::OutOfScope { .. } => (ErrorCode::TypeOutOfScope, "/type".to_owned()),
+            RegistryError::WrongSource { .. } => (ErrorCode::WrongSource, "/source".to_owned()),
+            RegistryError::BadSignature(_) => (ErrorCode::BadSignature, "/signature".to_owned()),
+            RegistryError::BadPayload { pointer, .. } => {
+                (ErrorCode::InvalidRegistryEvent, pointer.clone())
+            }
+            RegistryError::AlreadyRegistered(_) | RegistryError::AlreadyRevoked(_) => (
+                ErrorCode::InvalidRegistryEvent,
+                "/payload/key_id".to_owned(),
+            ),
+            RegistryError::BadGenesis(_) | RegistryError::LateGenesis => {
+                (ErrorCode::InvalidRegistryEvent, "/type".to_owned())
+            }
+        };
+        ApiError::new(code)
+            .detail(detail.clone())
+            .at(pointer, detail)
+    }
+}
+
+/// The sequencer's refusals; its internal failures are logged here.
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Conflict(id) => ApiError::new(ErrorCode::EventIdConflict)
+                .detail(format!(
+                    "event id {id} was already appended with different content; nothing was \
+                     appended"
+                ))
+                .at("/event_id", "already used for different content"),
+            AppendError::Rejected(r) => (&r).into(),
+            AppendError::Unavailable => ApiError::new(ErrorCode::Unavailable)
+                .detail("the service is shutting down; retry against another instance"),
+            AppendError::Internal(e) => ApiError::internal("appending", &*e),
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod api {
     pub mod cli;
     pub mod harness;
     pub mod suite;
+    pub mod witness;
 }
 
 use api::harness::Backend;
@@ -69,4 +70,11 @@ fn openapi_document_is_committed() {
         "openapi/openapi.json differs from the generated document; run \
          `cargo run -p daicho-server --bin daicho -- openapi > openapi/openapi.json` and review the diff"
     );
+}
+
+/// Two witness processes and the service on loopback (SQLite: the
+/// witnesses' behaviour does not depend on the store).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witnesses_cosign_refuse_forks_and_rollbacks() {
+    api::witness::witnesses_cosign_refuse_forks_and_rollbacks().await;
 }

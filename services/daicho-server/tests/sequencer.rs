@@ -176,7 +176,6 @@ impl Ledger {
         seq.append(
             vec![registration(&keys, 900_000, &keys.source, "juki")],
             vec![None],
-            true,
         )
         .await
         .unwrap();
@@ -192,9 +191,9 @@ impl Ledger {
     async fn append_one(&self, n: u64) -> Result<Receipt, AppendError> {
         let mut r = self
             .seq
-            .append(vec![event(&self.keys, n)], vec![None], true)
+            .append(vec![event(&self.keys, n)], vec![None])
             .await?;
-        Ok(r.remove(0))
+        Ok(r.receipts.remove(0))
     }
 
     /// Checks everything in the database: a contiguous chain, and every
@@ -288,21 +287,28 @@ async fn a_retry_returns_the_original_receipt(backend: Backend) {
     verify(&l.keys, &again, &event(&l.keys, 1));
     assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 2);
 
-    // Repeats within one request, and across requests of one group, are
+    // Repeats within one request, and across concurrent requests, are
     // appended once.
     let e3 = event(&l.keys, 3);
     let rs = l
         .seq
-        .append(vec![e3.clone(), e3.clone()], vec![None, None], true)
+        .append(vec![e3.clone(), e3.clone()], vec![None, None])
         .await
-        .unwrap();
+        .unwrap()
+        .receipts;
     assert_eq!(rs[0].entry, rs[1].entry);
+    // Concurrent requests may or may not share a group commit; the staging
+    // tests cover the shared group without a database.
     let e4 = event(&l.keys, 4);
-    let rs = l
-        .seq
-        .append_each(vec![e4.clone(), e4.clone(), e3.clone()], vec![None; 3])
-        .await;
-    let rs: Vec<Receipt> = rs.into_iter().map(Result::unwrap).collect();
+    let rs = tokio::join!(
+        l.seq.append(vec![e4.clone()], vec![None]),
+        l.seq.append(vec![e4.clone()], vec![None]),
+        l.seq.append(vec![e3.clone()], vec![None]),
+    );
+    let rs: Vec<Receipt> = [rs.0, rs.1, rs.2]
+        .into_iter()
+        .map(|r| r.unwrap().receipts.remove(0))
+        .collect();
     assert_eq!(rs[0].entry, rs[1].entry);
     verify(&l.keys, &rs[2], &e3);
     assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 4);
@@ -310,22 +316,15 @@ async fn a_retry_returns_the_original_receipt(backend: Backend) {
     // The writer counts what a request added: a retry adds nothing, a
     // repeat within the request once.
     let e5 = event(&l.keys, 5);
-    let (rs, added) = l
+    let done = l
         .seq
-        .append_counted(
-            vec![e3.clone().into(), e5.clone().into(), e5.clone().into()],
-            vec![None; 3],
-        )
+        .append(vec![e3.clone(), e5.clone(), e5.clone()], vec![None; 3])
         .await
         .unwrap();
-    assert_eq!((rs.len(), added), (3, 1));
-    verify(&l.keys, &rs[1], &e5);
-    let (_, added) = l
-        .seq
-        .append_counted(vec![e5.into()], vec![None])
-        .await
-        .unwrap();
-    assert_eq!(added, 0);
+    assert_eq!((done.receipts.len(), done.appended), (3, 1));
+    verify(&l.keys, &done.receipts[1], &e5);
+    let again = l.seq.append(vec![e5], vec![None]).await.unwrap();
+    assert_eq!(again.appended, 0);
     assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 5);
     l.audit().await;
 }
@@ -340,7 +339,7 @@ async fn the_same_id_with_other_content_is_a_conflict(backend: Backend) {
     let other = other.sign(&l.keys.source);
     let err = l
         .seq
-        .append(vec![other.clone()], vec![None], true)
+        .append(vec![other.clone()], vec![None])
         .await
         .unwrap_err();
     assert!(
@@ -351,7 +350,7 @@ async fn the_same_id_with_other_content_is_a_conflict(backend: Backend) {
     // A new event in the same atomic batch is not appended either.
     let err = l
         .seq
-        .append(vec![event(&l.keys, 2), other], vec![None, None], true)
+        .append(vec![event(&l.keys, 2), other], vec![None, None])
         .await
         .unwrap_err();
     assert!(matches!(err, AppendError::Conflict(_)), "{err:?}");
@@ -364,7 +363,6 @@ async fn the_same_id_with_other_content_is_a_conflict(backend: Backend) {
         .append(
             vec![event(&l.keys, 3), twin.sign(&l.keys.source)],
             vec![None, None],
-            true,
         )
         .await
         .unwrap_err();
@@ -389,12 +387,9 @@ async fn an_atomic_batch_with_a_bad_event_appends_nothing(backend: Backend) {
     let bad_key = l.seq.append(
         vec![event(&l.keys, 1), unknown, event(&l.keys, 4)],
         vec![None; 3],
-        true,
     );
-    let bad_sig = l
-        .seq
-        .append(vec![event(&l.keys, 5), forged], vec![None; 2], true);
-    let good = l.seq.append(vec![event(&l.keys, 6)], vec![None], true);
+    let bad_sig = l.seq.append(vec![event(&l.keys, 5), forged], vec![None; 2]);
+    let good = l.seq.append(vec![event(&l.keys, 6)], vec![None]);
     let (bad_key, bad_sig, good) = tokio::join!(bad_key, bad_sig, good);
     assert!(
         matches!(
@@ -411,7 +406,7 @@ async fn an_atomic_batch_with_a_bad_event_appends_nothing(backend: Backend) {
         "{bad_sig:?}"
     );
     let good = good.unwrap();
-    assert_eq!(good[0].entry.seq, FIRST_FREE_SEQ);
+    assert_eq!(good.receipts[0].entry.seq, FIRST_FREE_SEQ);
     assert_eq!(l.seq.snapshot().size, FIRST_FREE_SEQ + 1);
     for n in [1, 4, 5] {
         assert!(l.store.entry_by_event_id(&id(n)).await.unwrap().is_none());
@@ -430,7 +425,7 @@ async fn registry_changes_take_effect_in_order(backend: Backend) {
     // Before its registration the key is unknown.
     let err = l
         .seq
-        .append(vec![by_kiosk(1)], vec![None], true)
+        .append(vec![by_kiosk(1)], vec![None])
         .await
         .unwrap_err();
     assert!(matches!(
@@ -443,20 +438,19 @@ async fn registry_changes_take_effect_in_order(backend: Backend) {
         .append(
             vec![registration(&l.keys, 10, &kiosk, "kiosk"), by_kiosk(1)],
             vec![None, None],
-            true,
         )
         .await
         .unwrap();
-    let registered_at = rs[0].entry.seq;
+    let registered_at = rs.receipts[0].entry.seq;
     assert!(l.seq.snapshot().registry.key(&kiosk.key_id()).is_some());
     // Revoked, after which it may not sign.
     l.seq
-        .append(vec![revocation(&l.keys, 11, &kiosk)], vec![None], true)
+        .append(vec![revocation(&l.keys, 11, &kiosk)], vec![None])
         .await
         .unwrap();
     let err = l
         .seq
-        .append(vec![by_kiosk(2)], vec![None], true)
+        .append(vec![by_kiosk(2)], vec![None])
         .await
         .unwrap_err();
     assert!(matches!(
@@ -577,7 +571,7 @@ async fn sqlite_file_restored_from_a_copy_is_refused() {
     let seq = Sequencer::start(store.clone(), l.keys.ledger.clone(), cfg())
         .await
         .unwrap();
-    seq.append(vec![event(&l.keys, 2)], vec![None], true)
+    seq.append(vec![event(&l.keys, 2)], vec![None])
         .await
         .unwrap();
     seq.shutdown().await.unwrap();
@@ -618,16 +612,12 @@ async fn a_failed_commit_fails_the_group_and_the_next_one_recovers(backend: Back
     // the database again and commits.
     let rs = l
         .seq
-        .append(
-            vec![event(&l.keys, 2), event(&l.keys, 3)],
-            vec![None, None],
-            true,
-        )
+        .append(vec![event(&l.keys, 2), event(&l.keys, 3)], vec![None, None])
         .await
         .unwrap();
-    assert_eq!(rs[0].entry.seq, size);
-    verify(&l.keys, &rs[0], &event(&l.keys, 2));
-    verify(&l.keys, &rs[1], &event(&l.keys, 3));
+    assert_eq!(rs.receipts[0].entry.seq, size);
+    verify(&l.keys, &rs.receipts[0], &event(&l.keys, 2));
+    verify(&l.keys, &rs.receipts[1], &event(&l.keys, 3));
     assert_eq!(l.seq.snapshot().size, size + 2);
     let tree = l.audit_ignoring_squatter(size + 1).await;
     assert_eq!(tree.root(), l.seq.snapshot().root);
@@ -698,8 +688,8 @@ async fn two_sequencers_on_one_database_never_fork(backend: Backend) {
         let s = sequencers[(n % 2) as usize].clone();
         let e = event(&l.keys, n);
         tasks.push(tokio::spawn(async move {
-            let r = s.append(vec![e.clone()], vec![None], true).await.unwrap();
-            (e, r.into_iter().next().unwrap())
+            let r = s.append(vec![e.clone()], vec![None]).await.unwrap();
+            (e, r.receipts.into_iter().next().unwrap())
         }));
     }
     let mut receipts = Vec::new();
@@ -721,10 +711,10 @@ async fn two_sequencers_on_one_database_never_fork(backend: Backend) {
     let last = l.append_one(1000).await.unwrap();
     assert_eq!(last.entry.seq, FIRST_FREE_SEQ + 200);
     let r = other
-        .append(vec![event(&l.keys, 1001)], vec![None], true)
+        .append(vec![event(&l.keys, 1001)], vec![None])
         .await
         .unwrap();
-    assert_eq!(r[0].entry.seq, FIRST_FREE_SEQ + 201);
+    assert_eq!(r.receipts[0].entry.seq, FIRST_FREE_SEQ + 201);
     assert_eq!(other.snapshot().size, FIRST_FREE_SEQ + 202);
     other.shutdown().await.unwrap();
     l.audit().await;

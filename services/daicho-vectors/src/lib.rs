@@ -5,6 +5,7 @@
 
 mod bundles;
 mod jcs_cases;
+mod signatures;
 
 use std::collections::BTreeMap;
 
@@ -262,6 +263,12 @@ pub fn merkle_leaves() -> Vec<Digest> {
         .collect()
 }
 
+/// Standard base64 of raw bytes.
+fn b64_bytes(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 fn b64(v: &[Digest]) -> Vec<String> {
     v.iter().map(Digest::to_base64).collect()
 }
@@ -364,6 +371,14 @@ pub fn generate() -> BTreeMap<String, Vec<u8>> {
     out.insert("merkle/consistency.json".into(), pretty(&consistency));
     out.insert("checkpoints.json".into(), pretty(&checkpoint_vectors()));
     out.insert("receipts.json".into(), pretty(&receipt_vectors(&v)));
+    let message = v.appended[1].event.body.signing_message();
+    out.insert(
+        "signatures.json".into(),
+        pretty(&signatures::signature_vectors(
+            &signatures::signature_key(),
+            &message,
+        )),
+    );
     out.extend(bundles::bundle_vectors());
     out
 }

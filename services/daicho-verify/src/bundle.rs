@@ -28,6 +28,7 @@ use std::io::{self, BufRead};
 
 use daicho_core::bundle::{self, Header, Line, LineError, BUNDLE_FORMAT};
 use daicho_core::checkpoint::Checkpoint;
+use daicho_core::cosignature::{self, WitnessVerifier};
 use daicho_core::entry::Entry;
 use daicho_core::event::EventId;
 use daicho_core::keys::NoteVerifier;
@@ -39,7 +40,7 @@ use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
 use crate::event_bytes::{self, Message};
-use crate::report::{Class, Finding, Report};
+use crate::report::{Check, Class, Finding, Report};
 use crate::signature::{Mode, SignatureCheck, SignatureVerifier};
 
 /// A checkpoint the auditor kept from an earlier look at the ledger; the
@@ -66,6 +67,11 @@ pub struct Options<'a> {
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// The entry hash of the genesis entry, if the auditor pinned it.
     pub genesis_hash: Option<Digest>,
+    /// The witnesses the auditor trusts (FORMAT.md §7.3).
+    pub witnesses: Vec<WitnessVerifier>,
+    /// How many of them must have cosigned the newest checkpoint; 0 asks
+    /// for no cosignature.
+    pub quorum: usize,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -76,6 +82,8 @@ impl std::fmt::Debug for Options<'_> {
             .field("mode", &self.mode)
             .field("chunk_lines", &self.chunk_lines)
             .field("genesis_hash", &self.genesis_hash)
+            .field("witnesses", &self.witnesses)
+            .field("quorum", &self.quorum)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +103,8 @@ impl Options<'_> {
             chunk_lines: DEFAULT_CHUNK_LINES,
             progress: None,
             genesis_hash: None,
+            witnesses: Vec::new(),
+            quorum: 0,
         }
     }
 }
@@ -147,7 +157,7 @@ pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> 
         let findings = last.check_signatures(&verifier);
         state.findings.extend(findings);
     }
-    Ok(state.finish(&options.since))
+    Ok(state.finish(options))
 }
 
 /// A run of whole lines and what became of them: where each starts and
@@ -512,22 +522,7 @@ impl State {
                 )
                 .at_seq(seq)
             };
-            self.push(f.at_line(line).values(expected, seq));
-        }
-
-        // The genesis entry, against the hash the auditor pinned.
-        if let (0, Some(pinned)) = (position, self.genesis_hash) {
-            if p.entry_hash != pinned {
-                self.push(
-                    Finding::new(
-                        Class::Chain,
-                        "the genesis entry is not the one pinned with --genesis",
-                    )
-                    .at_seq(seq)
-                    .at_line(line)
-                    .values(pinned, p.entry_hash),
-                );
-            }
+            self.push(f.at_line(line).values(expected, seq).by(Check::Seq));
         }
 
         // The event hash, recomputed from the event's bytes.
@@ -539,7 +534,8 @@ impl State {
                 )
                 .at_seq(seq)
                 .at_line(line)
-                .values(p.event_hash, entry.event_hash),
+                .values(p.event_hash, entry.event_hash)
+                .by(Check::EventHash),
             );
         }
 
@@ -558,7 +554,8 @@ impl State {
                 Finding::new(Class::Chain, what)
                     .at_seq(seq)
                     .at_line(line)
-                    .values(expected_prev, entry.prev_hash),
+                    .values(expected_prev, entry.prev_hash)
+                    .by(Check::PrevHash),
             );
         }
 
@@ -569,7 +566,8 @@ impl State {
                     Finding::new(Class::Chain, "recorded_at goes backwards")
                         .at_seq(seq)
                         .at_line(line)
-                        .values(format!("{prev_at} or later"), entry.recorded_at),
+                        .values(format!("{prev_at} or later"), entry.recorded_at)
+                        .by(Check::RecordedAt),
                 );
             }
         }
@@ -588,8 +586,25 @@ impl State {
                 .values(
                     "an event_id not used before",
                     format!("the event_id of seq {first}"),
-                ),
+                )
+                .by(Check::EventId),
             );
+        }
+
+        // The genesis entry, against the hash the auditor pinned.
+        if let (0, Some(pinned)) = (position, self.genesis_hash) {
+            if p.entry_hash != pinned {
+                self.push(
+                    Finding::new(
+                        Class::Chain,
+                        "the genesis entry is not the one pinned with --genesis",
+                    )
+                    .at_seq(seq)
+                    .at_line(line)
+                    .values(pinned, p.entry_hash)
+                    .by(Check::GenesisPin),
+                );
+            }
         }
 
         self.tree.push(p.entry_hash);
@@ -626,7 +641,8 @@ impl State {
                             format!("the genesis entry is invalid: {e}; no later entry can be authorised without it"),
                         )
                         .at_seq(seq)
-                        .at_line(line),
+                        .at_line(line)
+                        .by(check_of(&e)),
                     );
                 }
             }
@@ -641,7 +657,8 @@ impl State {
                     format!("the registry as of this entry does not authorise it: {e}"),
                 )
                 .at_seq(seq)
-                .at_line(line);
+                .at_line(line)
+                .by(Check::Authorisation);
                 let f = match &e {
                     RegistryError::OutOfScope { event_type, .. } => f.values(
                         format!("a type the key {} may sign", event.body.key_id),
@@ -672,7 +689,8 @@ impl State {
                         format!("the key event cannot be applied: {e}"),
                     )
                     .at_seq(seq)
-                    .at_line(line),
+                    .at_line(line)
+                    .by(Check::Authorisation),
                 );
             }
             return None;
@@ -683,7 +701,8 @@ impl State {
     /// The checks that need the whole bundle: the last line, the header and
     /// checkpoints present, every checkpoint against the tree, and the
     /// saved checkpoints.
-    fn finish(mut self, since: &[SavedCheckpoint]) -> Report {
+    fn finish(mut self, options: &Options<'_>) -> Report {
+        let since = &options.since;
         if let Some((line, len, parses)) = self.unterminated {
             let f = if parses {
                 Finding::new(Class::Format, "the last line has no final newline")
@@ -708,6 +727,9 @@ impl State {
         let mut largest = 0;
         let checkpoints = std::mem::take(&mut self.checkpoints);
         let mut previous_size: Option<u64> = None;
+        // The opened checkpoint line of the largest size: the one the
+        // witness quorum applies to (FORMAT.md §12.3).
+        let mut newest: Option<(u64, u64, &str)> = None;
         for (line, note) in &checkpoints {
             match Checkpoint::open(note, &self.trusted) {
                 Err(e) => self.push(
@@ -730,6 +752,9 @@ impl State {
                         );
                     }
                     previous_size = Some(cp.size);
+                    if newest.is_none_or(|(s, _, _)| cp.size > s) {
+                        newest = Some((cp.size, *line, note));
+                    }
                     largest = largest.max(cp.size.min(size));
                     if let Some(f) = self.compare(&cp, "the checkpoint") {
                         self.push(f.at_line(*line));
@@ -770,8 +795,18 @@ impl State {
                 }
             }
         }
-        // Findings about lines in line order; those about the whole bundle last.
-        self.findings.sort_by_key(|f| f.line.unwrap_or(u64::MAX));
+        if options.quorum > 0 {
+            if let Some((cp_size, line, note)) = newest {
+                if let Some(f) = witness_finding(note, cp_size, options) {
+                    self.push(f.at_line(line));
+                }
+            }
+        }
+        // Findings about lines in line order and, within a line, in the
+        // order of its checks (FORMAT.md §12.2); those about the whole
+        // bundle last, in the order they were made. The sort is stable.
+        self.findings
+            .sort_by_key(|f| (f.line.unwrap_or(u64::MAX), f.check));
         Report {
             ok: self.findings.is_empty(),
             entries: self.entries,
@@ -811,6 +846,39 @@ impl State {
     }
 }
 
+/// The finding when the newest checkpoint lacks the witness quorum, or a
+/// trusted witness's line on it does not verify.
+fn witness_finding(note: &str, size: u64, options: &Options<'_>) -> Option<Finding> {
+    match cosignature::cosignatures(note, &options.witnesses) {
+        Err(e) => Some(Finding::new(
+            Class::Checkpoint,
+            format!("the newest checkpoint (size {size}) carries a bad cosignature: {e}"),
+        )),
+        Ok(found) if found.len() < options.quorum => {
+            let names: Vec<&str> = found.iter().map(|c| c.witness.as_str()).collect();
+            Some(
+                Finding::new(
+                    Class::Checkpoint,
+                    format!(
+                        "the newest checkpoint (size {size}) is cosigned by {} of the trusted witnesses, fewer than the {} required",
+                        found.len(),
+                        options.quorum
+                    ),
+                )
+                .values(
+                    format!("{} cosignatures", options.quorum),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    },
+                ),
+            )
+        }
+        Ok(_) => None,
+    }
+}
+
 fn signature_finding(seq: u64, line: u64, key_id: &str) -> Finding {
     Finding::new(
         Class::Signature,
@@ -820,6 +888,15 @@ fn signature_finding(seq: u64, line: u64, key_id: &str) -> Finding {
     )
     .at_seq(seq)
     .at_line(line)
+    .by(Check::Signature)
+}
+
+/// The check a genesis or registry error belongs to.
+fn check_of(e: &RegistryError) -> Check {
+    match e {
+        RegistryError::BadSignature(_) => Check::Signature,
+        _ => Check::Authorisation,
+    }
 }
 
 /// Signature failures in the registry are signature findings; everything

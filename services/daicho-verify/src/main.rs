@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
+use daicho_core::cosignature::WitnessVerifier;
 use daicho_core::keys::NoteVerifier;
 use daicho_core::receipt::ReceiptError;
 use daicho_verify::proof::{check_proof, ProofKind};
@@ -42,7 +43,11 @@ WHAT IS CHECKED
               root is the Merkle root (RFC 9162) of the first `size` entries;
               the last entries are covered by a checkpoint; and the bundle
               extends every checkpoint you saved earlier (--since), so a
-              history rewritten and re-signed since then is caught.
+              history rewritten and re-signed since then is caught. With
+              --witness-key, the newest checkpoint must carry valid
+              cosignatures (C2SP cosignature/v1) of --witnesses of them:
+              witnesses cosign only a history consistent with what they
+              saw before, so a ledger key cannot show you a fork.
 
 WHAT TO TRUST
   Only the ledger's verifier key (--ledger-key), and optionally the hash of
@@ -55,6 +60,9 @@ OUTPUT AND EXIT CODES
   Every finding is printed with its seq (or line), its class (signature,
   chain, merkle, registry, checkpoint, format), what was expected and what
   was found; --format json prints {ok, entries, checkpoints, findings}.
+  Findings come in line order and, within a line, in the order FORMAT.md
+  §12.2 applies the checks, so any verifier written from FORMAT.md reports
+  the same first finding.
     0  every check holds
     1  at least one finding (or a receipt or proof that does not verify)
     2  usage error, or an input that cannot be read
@@ -63,6 +71,7 @@ EXAMPLES
   daicho-verify export.jsonl --ledger-key ledger.vkey
   daicho-verify export.jsonl --ledger-key ledger.vkey --since 2026-03.checkpoint
   daicho-verify export.jsonl --ledger-key ledger.vkey --genesis 5d1c...e0
+  daicho-verify export.jsonl --ledger-key ledger.vkey --witness-key w1.vkey --witness-key w2.vkey --witnesses 2
   daicho-verify export.jsonl --ledger-key 'kameoka.example/daicho+1a2b3c4d+AU...' --format json
   daicho-verify receipt receipt.json --ledger-key ledger.vkey --event event.json
   daicho-verify proof inclusion proof1.json proof2.json
@@ -93,6 +102,14 @@ struct Cli {
     /// it: the bundle must start with exactly that entry.
     #[arg(long, value_name = "HASH")]
     genesis: Option<String>,
+    /// A witness's cosignature/v1 verifier key (name+keyid+base64 with type
+    /// 0x04), or a file holding one. May be given several times.
+    #[arg(long, value_name = "VKEY")]
+    witness_key: Vec<String>,
+    /// How many of the --witness-key witnesses must have cosigned the
+    /// bundle's newest checkpoint (default: all of them).
+    #[arg(long, value_name = "N")]
+    witnesses: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -206,11 +223,24 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             } else {
                 Mode::Batch(cli.batch_size.max(1))
             };
+            let witnesses = cli
+                .witness_key
+                .iter()
+                .map(|k| witness_key(k))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let quorum = cli.witnesses.unwrap_or(witnesses.len());
+            if quorum > witnesses.len() {
+                return Err(anyhow!(
+                    "--witnesses {quorum} asks for more cosignatures than the {} --witness-key given",
+                    witnesses.len()
+                ));
+            }
             run_bundle(
                 &bundle,
                 &key,
                 &cli.since,
                 cli.genesis.as_deref(),
+                (witnesses, quorum),
                 mode,
                 cli.format,
             )
@@ -232,6 +262,20 @@ fn ledger_key(arg: &str) -> anyhow::Result<NoteVerifier> {
     }
 }
 
+/// Reads a witness verifier key given inline or as a file.
+fn witness_key(arg: &str) -> anyhow::Result<WitnessVerifier> {
+    match WitnessVerifier::parse(arg) {
+        Ok(key) => Ok(key),
+        Err(inline) => {
+            let text = std::fs::read_to_string(arg).map_err(|file| {
+                anyhow!("--witness-key {arg} is neither a witness key ({inline}) nor a readable file ({file})")
+            })?;
+            WitnessVerifier::parse(&text)
+                .with_context(|| format!("{arg} does not hold a cosignature/v1 verifier key"))
+        }
+    }
+}
+
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -241,6 +285,7 @@ fn run_bundle(
     key: &str,
     since: &[PathBuf],
     genesis: Option<&str>,
+    (witnesses, quorum): (Vec<WitnessVerifier>, usize),
     mode: Mode,
     format: Format,
 ) -> anyhow::Result<Outcome> {
@@ -289,6 +334,8 @@ fn run_bundle(
         chunk_lines: daicho_verify::bundle::DEFAULT_CHUNK_LINES,
         progress: Some(&progress),
         genesis_hash,
+        witnesses,
+        quorum,
     };
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let report = verify_reader(reader, &options)

@@ -56,6 +56,33 @@ impl fmt::Display for Class {
     }
 }
 
+/// The checks made on one line, in the order FORMAT.md §12.2 applies them.
+/// Findings about the same line are reported in this order, so the first
+/// finding of a report is predictable from the text alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Check {
+    /// The line itself: its bytes, its kind, its place among the lines, and
+    /// every check of a header or checkpoint line.
+    #[default]
+    Line,
+    /// The entry's seq against the previous entry line's.
+    Seq,
+    /// The genesis (entry 0) or the key registry's authorisation of the event.
+    Authorisation,
+    /// The event signature under the key the registry names.
+    Signature,
+    /// The stored `event_hash` against the one recomputed from the event.
+    EventHash,
+    /// The stored `prev_hash` against the previous entry line's entry hash.
+    PrevHash,
+    /// `recorded_at` against the previous entry line's.
+    RecordedAt,
+    /// The event id against every earlier one.
+    EventId,
+    /// Entry 0's entry hash against the hash pinned with `--genesis`.
+    GenesisPin,
+}
+
 /// One thing that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -71,6 +98,9 @@ pub struct Finding {
     pub expected: Option<String>,
     /// What the bundle holds instead.
     pub found: Option<String>,
+    /// Which check of its line reported it; orders the findings of one line.
+    #[serde(skip)]
+    pub check: Check,
 }
 
 impl Finding {
@@ -84,7 +114,13 @@ impl Finding {
             message: message.into(),
             expected: None,
             found: None,
+            check: Check::Line,
         }
+    }
+    /// Names the check of its line that reported the finding.
+    pub fn by(mut self, check: Check) -> Finding {
+        self.check = check;
+        self
     }
     /// Locates the finding at an entry.
     pub fn at_seq(mut self, seq: u64) -> Finding {
@@ -132,8 +168,10 @@ pub struct Report {
     pub entries: u64,
     /// Number of checkpoint lines read.
     pub checkpoints: u64,
-    /// Every finding, in the order of the bundle; findings about the bundle
-    /// as a whole and about `--since` checkpoints come last.
+    /// Every finding, in the order of the bundle's lines and, within a
+    /// line, in the order of its checks ([`Check`]); findings about the
+    /// bundle as a whole and about `--since` checkpoints come last, in the
+    /// order FORMAT.md §12 lists their checks.
     pub findings: Vec<Finding>,
 }
 

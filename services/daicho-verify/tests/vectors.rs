@@ -1,6 +1,7 @@
 //! The committed bundle vectors (`tests/vectors/bundles/`, FORMAT.md §11)
 //! through the command line: the valid bundle passes, every mutated copy
-//! fails with the finding `expected.json` names.
+//! fails, and its first finding has the class and seq `expected.json`
+//! names.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -45,15 +46,13 @@ fn bundle_vectors_through_the_cli() {
             continue;
         }
         assert_eq!(out.status.code(), Some(1), "{file} must fail: {report:#}");
+        // FORMAT.md §12.5: the first finding is predictable from the text,
+        // its class and its seq both.
         let class = case["class"].as_str().unwrap();
-        let found = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["class"] == class && (case["seq"].is_null() || f["seq"] == case["seq"]));
+        let first = &report["findings"][0];
         assert!(
-            found,
-            "{file}: expected a {class} finding at seq {}, got {report:#}",
+            first["class"] == class && first["seq"] == case["seq"],
+            "{file}: expected a first finding of class {class} at seq {}, got {report:#}",
             case["seq"]
         );
     }
@@ -141,4 +140,63 @@ fn receipt_and_proof_json_reports() {
     assert_eq!(doc["results"][1]["ok"], false);
     assert_eq!(doc["results"][1]["class"], "merkle");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// FORMAT.md §12.3, step 5: with a witness quorum, the newest checkpoint
+/// must carry that many valid cosignatures of trusted witnesses.
+#[test]
+fn a_witness_quorum_on_the_newest_checkpoint() {
+    let dir = dir();
+    let run = |bundle: &std::path::Path, quorum: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_daicho-verify"))
+            .arg(bundle)
+            .arg("--ledger-key")
+            .arg(dir.join("ledger.vkey"))
+            .arg("--witness-key")
+            .arg(dir.join("witness.vkey"))
+            .args(["--witnesses", quorum, "--format", "json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code(), report)
+    };
+    let (code, report) = run(&dir.join("cosigned.jsonl"), "1");
+    assert_eq!(code, Some(0), "{report:#}");
+
+    // The same ledger without the cosignature: named at the checkpoint line.
+    let (code, report) = run(&dir.join("valid.jsonl"), "1");
+    assert_eq!(code, Some(1), "{report:#}");
+    let first = &report["findings"][0];
+    assert_eq!(first["class"], "checkpoint", "{report:#}");
+    assert_eq!(first["seq"], Value::Null);
+    assert_eq!(first["line"], 29, "the line of the checkpoint of size 24");
+
+    // A cosignature whose timestamp was changed no longer verifies.
+    let cosigned = std::fs::read_to_string(dir.join("cosigned.jsonl")).unwrap();
+    let note = std::fs::read_to_string(dir.join("cosigned-24.note")).unwrap();
+    let line = note.lines().last().unwrap();
+    let (prefix, b64) = line.rsplit_once(' ').unwrap();
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut raw = engine.decode(b64).unwrap();
+    raw[11] ^= 1;
+    let forged_line = format!("{prefix} {}", engine.encode(raw));
+    let forged = cosigned.replace(line, &forged_line);
+    assert_ne!(forged, cosigned);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("forged.jsonl");
+    std::fs::write(&path, forged).unwrap();
+    let (code, report) = run(&path, "1");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bad cosignature"),
+        "{report:#}"
+    );
+
+    // A quorum above the keys given is a usage error.
+    let (code, _) = run(&dir.join("cosigned.jsonl"), "2");
+    assert_eq!(code, Some(2));
 }

@@ -51,7 +51,7 @@ pub enum IssueKind {
     #[error("the file is missing; every catalogue has it")]
     MissingFile,
     /// A file that has no place in the layout.
-    #[error("this file has no place in a catalogue: expected regulation.json, chapters.json, articles.json, roles.json, forms.json, events/common.json, events/<type>/<version>.json, or documentation ending in .md")]
+    #[error("this file has no place in a catalogue: expected regulation.json, chapters.json, articles.json, roles.json, forms.json, events/common.json, events/<type>/<version>.json, rules/*.json (the compliance rules), or documentation ending in .md")]
     UnexpectedFile,
     /// The file is not JSON.
     #[error("not valid JSON: {0}")]

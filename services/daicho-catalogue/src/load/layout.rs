@@ -21,6 +21,9 @@ use crate::validation::escape_pointer_token;
 pub(super) const COMMON: &str = "events/common.json";
 
 /// The files every catalogue has, besides one directory per event type.
+/// The directory of the compliance rules data, read by `daicho-compliance`.
+pub(crate) const RULES_DIR: &str = "rules/";
+
 const REQUIRED_FILES: [&str; 6] = [
     "regulation.json",
     "chapters.json",
@@ -131,7 +134,12 @@ fn classify_files(
     }
     let mut event_paths = Vec::new();
     for path in files.keys() {
-        if path.ends_with(".md") || REQUIRED_FILES.contains(&path.as_str()) {
+        // `rules/` holds the compliance rules, thresholds and calendar,
+        // which `daicho-compliance` loads and checks against this catalogue.
+        if path.ends_with(".md")
+            || path.starts_with(RULES_DIR)
+            || REQUIRED_FILES.contains(&path.as_str())
+        {
             continue;
         }
         let parts: Vec<&str> = path.split('/').collect();

@@ -1,11 +1,12 @@
-//! The regulation catalogue, read-only (issue 4 point 5). The bodies are the
-//! catalogue crate's own serialisation, documented here as objects.
+//! The regulation catalogue, read-only. The bodies are the catalogue
+//! crate's own serialisation, documented here as objects.
 
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::app::{AppState, Authorized, ReadCatalogue};
+use crate::app::AppState;
+use crate::auth::{Authorized, ReadCatalogue};
 use crate::extract::{NoQuery, Path, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 
@@ -21,7 +22,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> ApiResult<Json<Value>> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{regulation, chapters, articles}`: every article with its chapter, section, titles, paragraphs, items, roles, evaluation and event types", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
     )
 )]
 pub async fn list_articles(
@@ -44,8 +45,8 @@ pub async fn list_articles(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 404, description = "No such article"),
     )
 )]
 pub async fn get_article(
@@ -67,7 +68,7 @@ pub async fn get_article(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{forms}`: each with its article, applicant, approver and validity", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
     )
 )]
 pub async fn list_forms(
@@ -84,7 +85,7 @@ pub async fn list_forms(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{roles}`", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
     )
 )]
 pub async fn list_roles(
@@ -101,7 +102,7 @@ pub async fn list_roles(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{event_types}`: one summary per type", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
     )
 )]
 pub async fn list_event_types(
@@ -120,8 +121,8 @@ pub async fn list_event_types(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "`{type, versions, shared_definitions}`", body = Object),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such event type", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 404, description = "No such event type"),
     )
 )]
 pub async fn get_event_type(

@@ -6,207 +6,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use daicho_catalogue::ValidationError;
-use daicho_core::batch::{BatchVerifier, SignatureCheck};
-use daicho_core::event::{EventError, EventId, HashedEvent, SignedEvent};
-use daicho_core::jcs::{self, JcsError};
-use daicho_core::keys::PublicKey;
-use daicho_core::registry::{Registry, RegistryError};
+use daicho_core::event::{EventId, SignedEvent};
+use daicho_core::jcs;
+use daicho_core::keys::KeyId;
+use daicho_core::receipt::Receipt;
 use serde_json::Value;
-use time::OffsetDateTime;
 
+use crate::admission::{self, Admitted};
 use crate::api::schemas::{BatchReceipts, EntryPage, EntryView, PageQuery};
-use crate::app::{AppState, Authorized, ReadEvents};
+use crate::app::AppState;
+use crate::auth::{Authorized, ReadEvents};
 use crate::extract::{JsonBytes, NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
-use crate::sequencer::AppendError;
+use crate::sequencer::Receipts;
 
 /// Strictly parses a JSON body.
 fn parse_json(bytes: &[u8]) -> ApiResult<Value> {
-    jcs::parse(bytes).map_err(json_error)
-}
-
-fn json_error(e: JcsError) -> ApiError {
-    ApiError::new(ErrorCode::MalformedJson)
-        .detail(e.to_string())
-        .at("", e.to_string())
+    Ok(jcs::parse(bytes)?)
 }
 
 /// The envelope from a parsed value, with the pointer at fault on error.
 fn envelope(value: Value) -> ApiResult<SignedEvent> {
-    SignedEvent::from_value(value).map_err(|e| match e {
-        EventError::Json(j) => json_error(j),
-        EventError::Shape { pointer, message } => ApiError::new(ErrorCode::InvalidRequest)
-            .detail(format!("{message} at {pointer:?}"))
-            .at(pointer, message),
-    })
-}
-
-/// The checks at the door that need no registry: the catalogue's schema
-/// for the payload (not for the ledger's own `daicho.*` types, which the
-/// registry checks) and the `occurred_at` window.
-pub fn check_content(state: &AppState, event: &SignedEvent, now: OffsetDateTime) -> ApiResult<()> {
-    let b = &event.body;
-    if state.limits.validate_payloads && !b.event_type.is_ledger_type() {
-        // The payload is already a map; the catalogue takes a value, and
-        // the clone is cheap next to the signature check that follows.
-        let payload = Value::Object(b.payload.clone());
-        state
-            .catalogue
-            .validate(
-                b.event_type.as_str(),
-                b.schema_version,
-                b.actor.role.as_str(),
-                &payload,
-            )
-            .map_err(validation_error)?;
-    }
-    let at = b.occurred_at.instant();
-    let earliest = now - state.limits.max_past;
-    let latest = now + state.limits.max_future;
-    if at < earliest || at > latest {
-        return Err(ApiError::new(ErrorCode::OccurredAtOutOfWindow)
-            .detail(format!(
-                "occurred_at must lie between {} seconds before and {} seconds after the server's clock",
-                state.limits.max_past.as_secs(),
-                state.limits.max_future.as_secs()
-            ))
-            .at("/occurred_at", "outside the accepted window"));
-    }
-    Ok(())
-}
-
-fn validation_error(e: ValidationError) -> ApiError {
-    let detail = e.to_string();
-    match e {
-        ValidationError::UnknownType { .. } => ApiError::new(ErrorCode::UnknownEventType)
-            .detail(detail.clone())
-            .at("/type", detail),
-        ValidationError::UnknownVersion { .. } => ApiError::new(ErrorCode::UnknownSchemaVersion)
-            .detail(detail.clone())
-            .at("/schema_version", detail),
-        ValidationError::UnknownRole { role, .. } => ApiError::new(ErrorCode::UnknownActorRole)
-            .detail(detail)
-            .at("/actor/role", format!("unknown role {role:?}")),
-        ValidationError::InvalidPayload(violations) => {
-            let mut err = ApiError::new(ErrorCode::InvalidPayload).detail(format!(
-                "the payload has {} violation(s) of its schema",
-                violations.len()
-            ));
-            for v in violations {
-                err = err.at(format!("/payload{}", v.pointer), v.message);
-            }
-            err
-        }
-    }
-}
-
-/// Maps a registry refusal to its problem.
-pub fn registry_error(e: &RegistryError) -> ApiError {
-    let detail = e.to_string();
-    let (code, pointer) = match e {
-        RegistryError::UnknownKey(_) => (ErrorCode::UnknownKey, "/key_id".to_owned()),
-        RegistryError::Revoked { .. } => (ErrorCode::KeyRevoked, "/key_id".to_owned()),
-        RegistryError::OutOfScope { .. } => (ErrorCode::TypeOutOfScope, "/type".to_owned()),
-        RegistryError::WrongSource { .. } => (ErrorCode::WrongSource, "/source".to_owned()),
-        RegistryError::BadSignature(_) => (ErrorCode::BadSignature, "/signature".to_owned()),
-        RegistryError::BadPayload { pointer, .. } => {
-            (ErrorCode::InvalidRegistryEvent, pointer.clone())
-        }
-        RegistryError::AlreadyRegistered(_) | RegistryError::AlreadyRevoked(_) => (
-            ErrorCode::InvalidRegistryEvent,
-            "/payload/key_id".to_owned(),
-        ),
-        RegistryError::BadGenesis(_) | RegistryError::LateGenesis => {
-            (ErrorCode::InvalidRegistryEvent, "/type".to_owned())
-        }
-    };
-    ApiError::new(code)
-        .detail(detail.clone())
-        .at(pointer, detail)
-}
-
-/// The key a registry refusal is about.
-fn refused_key(e: &RegistryError) -> Option<&daicho_core::keys::KeyId> {
-    match e {
-        RegistryError::UnknownKey(k)
-        | RegistryError::BadSignature(k)
-        | RegistryError::Revoked { key_id: k, .. }
-        | RegistryError::OutOfScope { key_id: k, .. }
-        | RegistryError::WrongSource { key_id: k, .. } => Some(k),
-        _ => None,
-    }
-}
-
-fn append_error(e: AppendError) -> ApiError {
-    match e {
-        AppendError::Conflict(id) => ApiError::new(ErrorCode::EventIdConflict)
-            .detail(format!(
-                "event id {id} was already appended with different content; nothing was appended"
-            ))
-            .at("/event_id", "already used for different content"),
-        AppendError::Rejected(r) => registry_error(&r),
-        AppendError::Unavailable => ApiError::new(ErrorCode::Unavailable)
-            .detail("the service is shutting down; retry against another instance"),
-        AppendError::Internal(e) => ApiError::internal("appending", &*e),
-    }
-}
-
-/// Whether a refused event is a retry of one already in the ledger.
-///
-/// A refusal on grounds that can change after an event was appended (the
-/// catalogue, the `occurred_at` window, a revoked key) must not hide the
-/// original receipt from a submitter retrying the exact bytes, so before
-/// refusing, the event id is looked up: the same bytes under that id are a
-/// retry (the sequencer answers it with the original receipt), other bytes
-/// are a conflict. Only the refusal path pays for the lookup.
-async fn already_appended(state: &AppState, event: &SignedEvent) -> ApiResult<bool> {
-    let stored = state
-        .store
-        .entry_by_event_id(&event.body.event_id)
-        .await
-        .map_err(|e| ApiError::internal("looking up a refused event's id", &e))?;
-    match stored {
-        None => Ok(false),
-        Some(s) if s.entry.event_hash == event.hash() => Ok(true),
-        Some(_) => Err(append_error(AppendError::Conflict(
-            event.body.event_id.clone(),
-        ))),
-    }
-}
-
-/// Parses, checks and verifies events in the handler, so that the sequencer
-/// (one writer) only sequences; the signature checks of concurrent requests
-/// run in parallel on the runtime's threads. Returns the events with, for
-/// each, whether it is a retry of an appended event that the checks
-/// refused (see [`already_appended`]).
-async fn admit(
-    state: &AppState,
-    events: Vec<SignedEvent>,
-    prefixes: bool,
-) -> ApiResult<(Vec<SignedEvent>, Vec<bool>)> {
-    let now = OffsetDateTime::now_utc();
-    let mut retries = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let under = |err: ApiError| {
-            if prefixes {
-                err.under(&format!("/events/{i}"))
-            } else {
-                err
-            }
-        };
-        let retry = match check_content(state, e, now) {
-            Ok(()) => false,
-            Err(err) => {
-                if !already_appended(state, e).await.map_err(under)? {
-                    return Err(under(err));
-                }
-                true
-            }
-        };
-        retries.push(retry);
-    }
-    Ok((events, retries))
+    Ok(SignedEvent::from_value(value)?)
 }
 
 fn status_for(new: bool) -> StatusCode {
@@ -230,13 +51,13 @@ fn status_for(new: bool) -> StatusCode {
     responses(
         (status = 201, description = "Appended; the receipt", body = crate::api::schemas::ReceiptDoc),
         (status = 200, description = "Already appended with these exact bytes; the original receipt", body = crate::api::schemas::ReceiptDoc),
-        (status = 400, description = "Malformed JSON", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The signature does not authorise the event (unknown or revoked key, type out of scope, bad signature)", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The event id was used for different content", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid envelope or payload; `errors` lists every fault with its JSON pointer", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Shutting down or database unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON"),
+        (status = 403, description = "The signature does not authorise the event (unknown or revoked key, type out of scope, bad signature)"),
+        (status = 409, description = "The event id was used for different content"),
+        (status = 413, description = "Body too large"),
+        (status = 415, description = "Not application/json"),
+        (status = 422, description = "Invalid envelope or payload; `errors` lists every fault with its JSON pointer"),
+        (status = 503, description = "Shutting down or database unavailable"),
     )
 )]
 pub async fn append_event(
@@ -249,8 +70,8 @@ pub async fn append_event(
         query?;
         let JsonBytes(bytes) = body?;
         let event = envelope(parse_json(&bytes)?)?;
-        let (events, retries) = admit(&state, vec![event], false).await?;
-        append(&state, events, retries).await
+        let admitted = admission::admit(&state, vec![event], false).await?;
+        append(&state, admitted).await
     }
     .await;
     finish(&state, started, result, |mut receipts, new| {
@@ -269,12 +90,12 @@ pub async fn append_event(
     responses(
         (status = 201, description = "Appended; one receipt per event, in order", body = BatchReceipts),
         (status = 200, description = "Every event was already appended; the original receipts", body = BatchReceipts),
-        (status = 400, description = "Malformed JSON", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "An event's signature does not authorise it", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "An event id was used for different content", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid event, or too many events", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Shutting down or database unavailable", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON"),
+        (status = 403, description = "An event's signature does not authorise it"),
+        (status = 409, description = "An event id was used for different content"),
+        (status = 413, description = "Body too large"),
+        (status = 422, description = "An invalid event, or too many events"),
+        (status = 503, description = "Shutting down or database unavailable"),
     )
 )]
 pub async fn append_batch(
@@ -316,8 +137,8 @@ pub async fn append_batch(
         for (i, item) in items.into_iter().enumerate() {
             events.push(envelope(item).map_err(|e| e.under(&format!("/events/{i}")))?);
         }
-        let (events, retries) = admit(&state, events, true).await?;
-        append(&state, events, retries).await
+        let admitted = admission::admit(&state, events, true).await?;
+        append(&state, admitted).await
     }
     .await;
     finish(&state, started, result, |receipts, new| {
@@ -325,167 +146,34 @@ pub async fn append_batch(
     })
 }
 
-/// What the door knows of each event's signature: `Ok(Some(key))` verified
-/// with `key`, `Ok(None)` left to the sequencer, or the refusal.
-type Outcome = Result<Option<PublicKey>, RegistryError>;
-
-/// Authorises every event against `registry` and checks the signatures of
-/// those it authorises: one alone with the single check, several with the
-/// batch check, which accepts exactly the same signatures
-/// (`daicho_core::batch`) at a third of the cost.
-fn verify_events(
-    registry: &Registry,
-    batches: &BatchVerifier,
-    events: &[HashedEvent],
-    retries: &[bool],
-) -> Vec<Outcome> {
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(events.len());
-    for (e, retry) in events.iter().map(HashedEvent::event).zip(retries) {
-        outcomes.push(if *retry {
-            Ok(None)
-        } else {
-            match registry.authorize(e) {
-                Ok(rec) => Ok(Some(rec.public_key)),
-                // The snapshot may predate the key's registration (earlier
-                // in this batch, or by another process on the same
-                // database): the sequencer decides under the writer lock,
-                // against the registry as of the head. The other refusals
-                // are final, because a key is never registered twice and
-                // never changes scope or holder.
-                Err(RegistryError::UnknownKey(_)) => Ok(None),
-                Err(r) => Err(r),
-            }
-        });
-    }
-    // The authorised events, with the key each is checked against.
-    let to_check: Vec<(usize, PublicKey)> = outcomes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| match o {
-            Ok(Some(key)) => Some((i, *key)),
-            _ => None,
-        })
-        .collect();
-    let messages: Vec<Vec<u8>> = to_check
-        .iter()
-        .map(|&(i, _)| events[i].signing_message())
-        .collect();
-    let checks: Vec<SignatureCheck<'_>> = to_check
-        .iter()
-        .zip(&messages)
-        .map(|((i, key), message)| SignatureCheck {
-            key: &key.0,
-            message,
-            signature: events[*i].event().signature.0,
-        })
-        .collect();
-    let failed = if checks.len() == 1 {
-        if checks[0].holds() {
-            Vec::new()
-        } else {
-            vec![0]
-        }
-    } else {
-        batches.failures(&checks)
-    };
-    for f in failed {
-        let (i, _) = to_check[f];
-        outcomes[i] = Err(RegistryError::BadSignature(
-            events[i].event().body.key_id.clone(),
-        ));
-    }
-    outcomes
-}
-
-/// Verifies signatures against the current registry (a batch on the
-/// check pool, so that concurrent requests verify in parallel) and hands
-/// the events to the sequencer with the key each was verified with, so that
-/// it does not verify them again unless the registry changed in between.
-/// Events in `retries` are not verified: they are in the ledger already,
-/// and the sequencer answers them with their original receipt. Returns the
-/// receipts and how many entries were appended.
-async fn append(
-    state: &AppState,
-    events: Vec<SignedEvent>,
-    retries: Vec<bool>,
-) -> ApiResult<(Vec<daicho_core::receipt::Receipt>, u64)> {
-    let snapshot = state.sequencer.snapshot();
-    let registry = snapshot.registry.clone();
-    let in_batch = events.len() > 1;
-    // One verification (~40 µs) runs in place: handing it to another
-    // thread costs more than it saves. A batch goes to the check pool so
-    // that it does not hold up the other requests of this worker.
-    // The canonical bytes and event hashes are computed here too, where
-    // requests run in parallel, rather than by the single writer.
-    // Each event is serialised once: its signing message is cut from its
-    // canonical bytes.
-    let check = move |verifier: &BatchVerifier| {
-        let hashed: Vec<HashedEvent> = events.into_iter().map(HashedEvent::new).collect();
-        let outcomes = verify_events(&registry, verifier, &hashed, &retries);
-        (hashed, outcomes)
-    };
-    let (events, outcomes) = if in_batch {
-        let state = state.clone();
-        let shared = state.clone();
-        state
-            .checks
-            .run(move || check(&shared.signatures))
-            .await
-            .map_err(|e| ApiError::internal("verifying signatures", &e))?
-    } else {
-        check(&state.signatures)
-    };
-    let under = |err: ApiError, i: usize| {
-        if in_batch {
-            err.under(&format!("/events/{i}"))
-        } else {
-            err
-        }
-    };
-    let mut keys = Vec::with_capacity(events.len());
-    for (i, (event, outcome)) in events.iter().zip(outcomes).enumerate() {
-        match outcome {
-            Ok(key) => keys.push(key),
-            Err(r) => {
-                if !already_appended(state, event.event())
-                    .await
-                    .map_err(|e| under(e, i))?
-                {
-                    return Err(under(registry_error(&r), i));
-                }
-                keys.push(None);
-            }
-        }
-    }
-    let key_ids: Vec<_> = events
+/// Hands admitted events to the sequencer as one request; its refusal
+/// names the first event it concerns.
+async fn append(state: &AppState, admitted: Admitted) -> ApiResult<Receipts> {
+    let in_batch = admitted.events.len() > 1;
+    let key_ids: Vec<KeyId> = admitted
+        .events
         .iter()
         .map(|e| e.event().body.key_id.clone())
         .collect();
-    let (receipts, appended) = state
+    state
         .sequencer
-        .append_counted(events, keys)
+        .append(admitted.events, admitted.verified_with)
         .await
         .map_err(|e| {
-            // Name the first event the refusal concerns.
-            let index = match &e {
-                AppendError::Rejected(r) => refused_key(r)
-                    .and_then(|k| key_ids.iter().position(|id| id == k))
-                    .unwrap_or(0),
-                _ => 0,
-            };
-            under(append_error(e), index)
-        })?;
-    Ok((receipts, appended))
+            let index = admission::refused_index(&e, &key_ids);
+            admission::under(e.into(), index, in_batch)
+        })
 }
 
+/// Records the request in the metrics and renders its response.
 fn finish(
     state: &AppState,
     started: Instant,
-    result: ApiResult<(Vec<daicho_core::receipt::Receipt>, u64)>,
-    ok: impl FnOnce(Vec<daicho_core::receipt::Receipt>, bool) -> Response,
+    result: ApiResult<Receipts>,
+    ok: impl FnOnce(Vec<Receipt>, bool) -> Response,
 ) -> Response {
     match result {
-        Ok((receipts, appended)) => {
+        Ok(Receipts { receipts, appended }) => {
             state.metrics.record_append(appended, started.elapsed());
             ok(receipts, appended > 0)
         }
@@ -503,9 +191,9 @@ fn finish(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of entries", body = EntryPage),
-        (status = 400, description = "Invalid parameter", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read events", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The token's role may not read events"),
     )
 )]
 pub async fn list_events(
@@ -550,9 +238,9 @@ pub async fn list_events(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The entry", body = EntryView),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read events", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such entry", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The token's role may not read events"),
+        (status = 404, description = "No such entry"),
     )
 )]
 pub async fn get_event(
@@ -577,10 +265,10 @@ pub async fn get_event(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The entry", body = EntryView),
-        (status = 400, description = "Not a canonical UUID", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read events", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such entry", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not a canonical UUID"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The token's role may not read events"),
+        (status = 404, description = "No such entry"),
     )
 )]
 pub async fn get_event_by_id(

@@ -3,6 +3,10 @@
 //! Every handler carries `#[utoipa::path]`; [`ApiDoc`] collects them, and
 //! `openapi/openapi.json` is this document committed. Regenerate it with
 //! `cargo run -p daicho-server --bin daicho -- openapi > openapi/openapi.json`.
+//!
+//! A handler lists its error statuses with a description only: the
+//! document's `ProblemBodies` modifier gives each the problem body of
+//! [`ProblemResponse`], declared once.
 
 pub mod catalogue;
 pub mod events;
@@ -13,10 +17,12 @@ pub mod schemas;
 use axum::routing::{get, post};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi, ToResponse};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
+use crate::problem::ProblemResponse;
 
 /// The OpenAPI document.
 #[derive(OpenApi)]
@@ -54,7 +60,7 @@ use crate::app::AppState;
         crate::problem::ErrorCode,
         crate::auth::Role
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemBodies),
     tags(
         (name = "events", description = "Append signed events; read entries"),
         (name = "checkpoints", description = "Signed checkpoints (C2SP tlog-checkpoint)"),
@@ -83,6 +89,42 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Gives every error response (status 400 or above) that an operation
+/// declares without a body the body of [`ProblemResponse`], so that the
+/// problem's media type and schema are declared once and each operation
+/// states only its error statuses and what they mean there.
+struct ProblemBodies;
+
+impl Modify for ProblemBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let RefOr::T(problem) = ProblemResponse::response().1 else {
+            unreachable!("a derived response is inline")
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+                    if let RefOr::T(response) = response {
+                        if is_error && response.content.is_empty() {
+                            response.content = problem.content.clone();
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

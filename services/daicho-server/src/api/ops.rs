@@ -39,6 +39,13 @@ pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Re
         status: if ok { "ready" } else { "unavailable" }.to_owned(),
         tree_size: state.sequencer.snapshot().size,
         backend: state.store.backend().to_owned(),
+        witnesses_down: state
+            .witnesses
+            .statuses()
+            .into_iter()
+            .filter(|w| !w.up)
+            .map(|w| w.name)
+            .collect(),
     };
     let status = if ok {
         StatusCode::OK
@@ -56,10 +63,11 @@ pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Re
 pub async fn metrics(State(state): State<AppState>, _query: Query<NoQuery>) -> Response {
     let snapshot = state.sequencer.snapshot();
     let age = snapshot.checkpoint_signed_at.elapsed().as_secs_f64();
-    let text = state.metrics.render(LedgerGauges {
+    let mut text = state.metrics.render(LedgerGauges {
         tree_size: snapshot.size,
         checkpoint_age_seconds: age,
     });
+    crate::witness::cosigner::render_metrics(&state.witnesses.statuses(), &mut text);
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,

@@ -11,10 +11,11 @@ use futures_util::TryStreamExt as _;
 use crate::api::schemas::{
     ConsistencyProof, ConsistencyQuery, InclusionProof, InclusionQuery, KeysQuery, KeysView,
 };
-use crate::app::{
-    AppState, Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
+use crate::app::AppState;
+use crate::auth::{
+    Authorized, Export, ReadCheckpoints, ReadKeys, ReadLatestCheckpoint, ReadProofs,
 };
-use crate::bundle::bundle_stream;
+use crate::bundle::bundle_stream_with;
 use crate::extract::{NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 
@@ -28,7 +29,7 @@ fn note(text: String) -> Response {
     security(("bearer" = []), ()),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
-        (status = 401, description = "Missing or wrong token (unless the checkpoint is public)", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token (unless the checkpoint is public)"),
     )
 )]
 pub async fn latest_checkpoint(
@@ -36,7 +37,15 @@ pub async fn latest_checkpoint(
     State(state): State<AppState>,
     _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
-    Ok(note(state.sequencer.snapshot().checkpoint.clone()))
+    let snapshot = state.sequencer.snapshot();
+    // With witnesses configured, the newest checkpoint they cosigned is
+    // served with their cosignatures (FORMAT.md §7.3).
+    Ok(note(
+        state
+            .witnesses
+            .cosigned_note(snapshot.size)
+            .unwrap_or_else(|| snapshot.checkpoint.clone()),
+    ))
 }
 
 /// The signed checkpoint of one tree size, where the ledger kept one (one
@@ -47,9 +56,9 @@ pub async fn latest_checkpoint(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read checkpoints", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No checkpoint of that size was kept", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read checkpoints"),
+        (status = 404, description = "No checkpoint of that size was kept"),
     )
 )]
 pub async fn checkpoint_at(
@@ -81,9 +90,9 @@ fn bad_param(name: &str, message: impl Into<String>) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The proof", body = InclusionProof),
-        (status = 400, description = "seq or size out of range", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read proofs", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "seq or size out of range"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read proofs"),
     )
 )]
 pub async fn inclusion_proof(
@@ -127,9 +136,9 @@ pub async fn inclusion_proof(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The proof", body = ConsistencyProof),
-        (status = 400, description = "from or to out of range", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read proofs", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "from or to out of range"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read proofs"),
     )
 )]
 pub async fn consistency_proof(
@@ -166,9 +175,9 @@ pub async fn consistency_proof(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The registry", body = KeysView),
-        (status = 400, description = "as_of beyond the ledger", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not read keys", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "as_of beyond the ledger"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not read keys"),
     )
 )]
 pub async fn list_keys(
@@ -209,8 +218,8 @@ async fn registry_as_of(state: &AppState, as_of: u64) -> ApiResult<Registry> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The bundle, one canonical JSON object per line", body = String, content_type = "application/jsonl"),
-        (status = 401, description = "Missing or wrong token", body = crate::problem::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The role may not export", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not export"),
     )
 )]
 pub async fn export_bundle(
@@ -227,7 +236,8 @@ pub async fn export_bundle(
         .await
         .map_err(|e| ApiError::internal("reading the latest checkpoint", &e))?
         .map_or(0, |c| c.size);
-    let stream = bundle_stream(state.store.clone(), &ledger_key, size).map_err(|e| {
+    let newest = state.witnesses.cosigned_note(size);
+    let stream = bundle_stream_with(state.store.clone(), &ledger_key, size, newest).map_err(|e| {
         // The status line is already sent: log, and cut the stream so that
         // the client sees a truncated (and therefore failing) bundle.
         tracing::error!(error = %e, "export stream failed");

@@ -257,4 +257,8 @@ pub struct Readiness {
     pub tree_size: u64,
     /// The database backend: `sqlite` or `postgres`.
     pub backend: String,
+    /// Configured witnesses whose last exchange gave no cosignature. The
+    /// service stays ready and keeps appending; their cosignatures follow
+    /// once they answer again.
+    pub witnesses_down: Vec<String>,
 }

@@ -244,6 +244,8 @@ fn config(data_dir: &Path, database_url: Option<String>, validate: bool) -> Serv
         max_future_secs: 300,
         no_payload_validation: !validate,
         log_format: LogFormat::Text,
+        witnesses: Vec::new(),
+        witness_interval_ms: 1000,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod init;
 pub mod key;
 pub mod sign;
 pub mod token;
+pub mod witness;
 
 /// A fresh event id: time-ordered (UUID version 7), from the clock and the
 /// operating system's randomness. Time-ordered ids keep the ledger's

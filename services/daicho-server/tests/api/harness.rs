@@ -102,6 +102,8 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> ServeConf
         max_future_secs: 300,
         no_payload_validation: false,
         log_format: LogFormat::Text,
+        witnesses: Vec::new(),
+        witness_interval_ms: 200,
     }
 }
 

@@ -1,0 +1,923 @@
+//! The rule kinds: each reads the folded state and reports raw findings,
+//! dated when they became findings and, where the ledger later shows the
+//! obligation met, when they were resolved.
+
+use std::collections::{BTreeMap, HashMap};
+
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::calendar::{fiscal_year_end, parse_date, start_of, tokyo_date, Calendar, Period};
+use crate::rules::{Check, FieldCheck, Rule, Selector, Transition, Validity};
+use crate::state::{ApplicationStatus, Fact, State};
+use crate::thresholds::{CadenceUnit, Thresholds};
+
+/// What kind of deviation a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// An act that broke the rule.
+    Violation,
+    /// An obligation not met in time.
+    Overdue,
+    /// A record or cadence the rule requires is missing.
+    MissingRecord,
+    /// A record that does not fit its subject's history.
+    InconsistentRecord,
+}
+
+/// A finding before it is placed in a period.
+#[derive(Debug, Clone)]
+pub(crate) struct Raw {
+    pub kind: FindingKind,
+    pub subject: Option<String>,
+    /// The entries it rests on, ascending.
+    pub seqs: Vec<u64>,
+    /// When it became a finding.
+    pub at: OffsetDateTime,
+    /// The seq of the entry that resolved it, and when.
+    pub resolved: Option<(u64, OffsetDateTime)>,
+    pub actual_ja: String,
+    pub actual_en: String,
+}
+
+/// What every check reads besides the state.
+pub(crate) struct Context<'a> {
+    pub state: &'a State,
+    pub thresholds: &'a Thresholds,
+    pub calendar: &'a Calendar,
+    /// The end of the evaluated period: obligations due later are not yet
+    /// findings.
+    pub horizon: OffsetDateTime,
+}
+
+fn date_ja(at: OffsetDateTime) -> String {
+    let d = tokyo_date(at);
+    format!("{}年{}月{}日", d.year(), d.month() as u8, d.day())
+}
+
+fn time_ja(at: OffsetDateTime) -> String {
+    let t = at.to_offset(crate::calendar::JST);
+    format!("{} {:02}:{:02}", date_ja(at), t.hour(), t.minute())
+}
+
+fn date_en(at: OffsetDateTime) -> String {
+    crate::calendar::format_date(tokyo_date(at))
+}
+
+fn raw(kind: FindingKind, subject: Option<String>, seqs: Vec<u64>, at: OffsetDateTime) -> Raw {
+    let mut seqs = seqs;
+    seqs.sort_unstable();
+    seqs.dedup();
+    Raw {
+        kind,
+        subject,
+        seqs,
+        at,
+        resolved: None,
+        actual_ja: String::new(),
+        actual_en: String::new(),
+    }
+}
+
+impl Raw {
+    fn says(mut self, ja: String, en: String) -> Raw {
+        self.actual_ja = ja;
+        self.actual_en = en;
+        self
+    }
+}
+
+/// Runs one rule.
+pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
+    match &rule.check {
+        Check::PriorApproval {
+            acts,
+            act_application,
+            act_subject,
+            stem,
+            request_subject,
+            approver_roles,
+            validity,
+            only_outside_operating_hours,
+        } => prior_approval(
+            cx,
+            acts,
+            act_application.as_deref(),
+            act_subject.as_deref(),
+            stem,
+            request_subject.as_deref(),
+            approver_roles,
+            validity,
+            *only_outside_operating_hours,
+        ),
+        Check::ActorRole { types, roles } => actor_role(cx, types, roles),
+        Check::RequiredContents { types, fields } => required_contents(cx, types, fields),
+        Check::Latency {
+            trigger,
+            trigger_time,
+            response,
+            threshold,
+        } => latency(cx, trigger, trigger_time.as_deref(), response, threshold),
+        Check::Deadline {
+            types,
+            month,
+            day_of_month,
+        } => deadline(cx, types, month, *day_of_month),
+        Check::Presence {
+            types,
+            cadence,
+            per,
+            record_subject,
+        } => presence(cx, types, cadence, per.as_ref(), record_subject.as_deref()),
+        Check::Independence {
+            checker,
+            checker_units,
+            checked,
+            checked_units,
+        } => independence(cx, checker, checker_units, checked, checked_units),
+        Check::OpenItemAgeing {
+            open,
+            close,
+            threshold,
+        } => ageing(cx, open, close, threshold),
+        Check::ForbiddenAfter { ending, acts } => forbidden_after(cx, ending, acts),
+        Check::Lifecycle {
+            subject,
+            transitions,
+        } => lifecycle(cx, subject, transitions),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prior_approval(
+    cx: &Context<'_>,
+    acts: &[String],
+    act_application: Option<&str>,
+    act_subject: Option<&str>,
+    stem: &str,
+    request_subject: Option<&str>,
+    approver_roles: &[String],
+    validity: &Validity,
+    only_outside_hours: bool,
+) -> Vec<Raw> {
+    let state = cx.state;
+    // Applications of this stem by the subject their request names.
+    let mut by_subject: HashMap<String, Vec<&crate::state::Application>> = HashMap::new();
+    if let Some(pointer) = request_subject {
+        for app in state.applications().values().filter(|a| a.stem == stem) {
+            if let Some(subject) = app.requested.and_then(|i| state.fact(i).text(pointer)) {
+                by_subject.entry(subject).or_default().push(app);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for act in state.of_types(acts) {
+        if act.occurred_at >= cx.horizon {
+            continue;
+        }
+        if only_outside_hours
+            && cx
+                .thresholds
+                .operating_hours
+                .contains(act.occurred_at, cx.calendar)
+        {
+            continue;
+        }
+        let subject = act_subject.and_then(|p| act.text(p));
+        // An act that names the approval it relies on is judged on that
+        // approval alone; one that names none, on any approval of its
+        // subject.
+        let named = act_application.and_then(|p| act.text(p));
+        let candidates: Vec<&crate::state::Application> = match &named {
+            Some(id) => state
+                .application(id)
+                .filter(|app| app.stem == stem)
+                .into_iter()
+                .collect(),
+            None => subject
+                .as_ref()
+                .and_then(|s| by_subject.get(s))
+                .cloned()
+                .unwrap_or_default(),
+        };
+        // The best reason an approval does not cover the act, for the
+        // finding's wording; `None` once one covers it.
+        let mut why: Option<(String, String, Vec<u64>)> = Some(match &named {
+            Some(id) => (
+                format!("記載された承認（{id}）の記録がない"),
+                format!("the approval it names ({id}) is not recorded"),
+                vec![],
+            ),
+            None => (
+                "事前の承認の記録がない".to_owned(),
+                "no prior approval is recorded".to_owned(),
+                vec![],
+            ),
+        });
+        for app in candidates {
+            let Some(grant) = app.granted.map(|i| state.fact(i)) else {
+                continue;
+            };
+            let app_seqs = app.seqs.clone();
+            if grant.seq > act.seq && grant.occurred_at > act.occurred_at {
+                why = Some((
+                    format!(
+                        "承認（{}）が行為の後の{}に記録されている",
+                        app.application_id,
+                        date_ja(grant.occurred_at)
+                    ),
+                    format!(
+                        "the approval {} was granted after the act, on {}",
+                        app.application_id,
+                        date_en(grant.occurred_at)
+                    ),
+                    app_seqs,
+                ));
+                continue;
+            }
+            if !approver_roles.iter().any(|r| **r == *grant.actor_role) {
+                why = Some((
+                    format!(
+                        "承認（{}）が権限のない役割（{}）により行われている",
+                        app.application_id, grant.actor_role
+                    ),
+                    format!(
+                        "the approval {} was granted in a role not empowered to ({})",
+                        app.application_id, grant.actor_role
+                    ),
+                    app_seqs,
+                ));
+                continue;
+            }
+            if let Some(end) = app.ended.map(|i| state.fact(i)) {
+                if end.occurred_at <= act.occurred_at && app.status != ApplicationStatus::Granted {
+                    why = Some((
+                        format!(
+                            "承認（{}）は行為の前に終了している（{}）",
+                            app.application_id, end.event_type
+                        ),
+                        format!(
+                            "the approval {} had ended before the act ({})",
+                            app.application_id, end.event_type
+                        ),
+                        app_seqs,
+                    ));
+                    continue;
+                }
+            }
+            if !valid_at(state, app, grant, validity, act.occurred_at) {
+                why = Some((
+                    format!("承認（{}）の有効期間外の行為である", app.application_id),
+                    format!(
+                        "the act falls outside the validity of approval {}",
+                        app.application_id
+                    ),
+                    app_seqs,
+                ));
+                continue;
+            }
+            why = None;
+            break;
+        }
+        if let Some((ja, en, mut seqs)) = why {
+            seqs.push(act.seq);
+            let subject = subject.or_else(|| act_application.and_then(|p| act.text(p)));
+            out.push(
+                raw(FindingKind::Violation, subject, seqs, act.occurred_at).says(
+                    format!(
+                        "{}の{}（{}）について、{}。",
+                        time_ja(act.occurred_at),
+                        act.event_type,
+                        act.actor_role,
+                        ja
+                    ),
+                    format!(
+                        "{} at {}: {}.",
+                        act.event_type,
+                        date_en(act.occurred_at),
+                        en
+                    ),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn valid_at(
+    state: &State,
+    app: &crate::state::Application,
+    grant: &Fact,
+    validity: &Validity,
+    at: OffsetDateTime,
+) -> bool {
+    let day = tokyo_date(at);
+    match validity {
+        Validity::Unlimited => true,
+        Validity::FiscalYearEnd => day <= fiscal_year_end(tokyo_date(grant.occurred_at)),
+        Validity::Date { pointer } => grant
+            .text(pointer)
+            .and_then(|d| parse_date(&d))
+            .is_none_or(|until| day <= until),
+        Validity::RequestedPeriod { pointer } => {
+            let Some(request) = app.requested.map(|i| state.fact(i)) else {
+                return false;
+            };
+            let period = request.value(pointer);
+            let bound = |k: &str| {
+                period
+                    .and_then(|p| p.get(k))
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| {
+                        time::OffsetDateTime::parse(
+                            s,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                        .or_else(|| parse_date(s).map(start_of))
+                    })
+            };
+            match (bound("from"), bound("until")) {
+                (Some(from), Some(until)) => {
+                    // A date-only end includes its whole day.
+                    let until = if until.time() == time::Time::MIDNIGHT {
+                        until + Duration::days(1)
+                    } else {
+                        until
+                    };
+                    from <= at && at < until
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+fn actor_role(cx: &Context<'_>, types: &[String], roles: &[String]) -> Vec<Raw> {
+    cx.state
+        .of_types(types)
+        .into_iter()
+        .filter(|f| f.occurred_at < cx.horizon && !roles.iter().any(|r| **r == *f.actor_role))
+        .map(|f| {
+            raw(
+                FindingKind::Violation,
+                Some(f.actor_id.to_string()),
+                vec![f.seq],
+                f.occurred_at,
+            )
+            .says(
+                format!(
+                    "{}の{}が、権限のない役割（{}）により行われている。",
+                    date_ja(f.occurred_at),
+                    f.event_type,
+                    f.actor_role
+                ),
+                format!(
+                    "{} on {} was performed in a role not empowered to ({}).",
+                    f.event_type,
+                    date_en(f.occurred_at),
+                    f.actor_role
+                ),
+            )
+        })
+        .collect()
+}
+
+fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) -> Vec<Raw> {
+    let mut out = Vec::new();
+    for f in cx.state.of_types(types) {
+        if f.occurred_at >= cx.horizon {
+            continue;
+        }
+        let missing: Vec<&FieldCheck> = fields
+            .iter()
+            .filter(|c| match (&c.equals, f.value(&c.pointer)) {
+                (_, None | Some(serde_json::Value::Null)) => true,
+                (Some(want), Some(have)) => want != have,
+                (None, Some(_)) => false,
+            })
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let ja: Vec<&str> = missing.iter().map(|c| c.label_ja.as_str()).collect();
+        let en: Vec<&str> = missing.iter().map(|c| c.label_en.as_str()).collect();
+        out.push(
+            raw(FindingKind::Violation, None, vec![f.seq], f.occurred_at).says(
+                format!(
+                    "{}の{}の記録に、{}が確認されなかった。",
+                    date_ja(f.occurred_at),
+                    f.event_type,
+                    ja.join("、")
+                ),
+                format!(
+                    "The record of {} on {} does not show {}.",
+                    f.event_type,
+                    date_en(f.occurred_at),
+                    en.join(", ")
+                ),
+            ),
+        );
+    }
+    out
+}
+
+fn parse_instant(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn latency(
+    cx: &Context<'_>,
+    trigger: &Selector,
+    trigger_time: Option<&str>,
+    response: &Selector,
+    threshold: &str,
+) -> Vec<Raw> {
+    let limit = &cx.thresholds.latencies[threshold];
+    let mut responses: HashMap<String, Vec<&Fact>> = HashMap::new();
+    for r in cx.state.of_types(&response.types) {
+        if let Some(s) = r.text(&response.subject) {
+            responses.entry(s).or_default().push(r);
+        }
+    }
+    // Each trigger is answered by the first response before the subject's
+    // next trigger: a response to a later trigger does not answer it.
+    let triggers: Vec<(&Fact, String)> = cx
+        .state
+        .of_types(&trigger.types)
+        .into_iter()
+        .filter_map(|t| t.text(&trigger.subject).map(|s| (t, s)))
+        .collect();
+    let mut next_trigger: HashMap<u64, u64> = HashMap::new();
+    let mut last_of: HashMap<&str, u64> = HashMap::new();
+    for (t, subject) in triggers.iter().rev() {
+        if let Some(next) = last_of.insert(subject.as_str(), t.seq) {
+            next_trigger.insert(t.seq, next);
+        }
+    }
+    let mut out = Vec::new();
+    for (t, subject) in &triggers {
+        let (t, subject) = (*t, subject.clone());
+        let start = trigger_time
+            .and_then(|p| t.text(p))
+            .and_then(|s| parse_instant(&s))
+            .filter(|s| *s <= t.occurred_at)
+            .unwrap_or(t.occurred_at);
+        let due = limit.due(start, cx.calendar);
+        if due >= cx.horizon && t.occurred_at >= cx.horizon {
+            continue;
+        }
+        let before_next = next_trigger.get(&t.seq).copied().unwrap_or(u64::MAX);
+        let answer = responses.get(&subject).and_then(|rs| {
+            rs.iter()
+                .find(|r| (r.seq > t.seq || r.occurred_at >= start) && r.seq < before_next)
+        });
+        let words = format!("{}（{}）", limit.words_ja, limit.figure_ja());
+        match answer {
+            Some(r) if r.occurred_at <= due => {}
+            Some(r) => {
+                let mut f = raw(
+                    FindingKind::Overdue,
+                    Some(subject.clone()),
+                    vec![t.seq, r.seq],
+                    due,
+                )
+                .says(
+                    format!(
+                        "{}の{}に対する{}が{}に行われ、{}の期限を過ぎていた。",
+                        time_ja(start),
+                        t.event_type,
+                        r.event_type,
+                        time_ja(r.occurred_at),
+                        words
+                    ),
+                    format!(
+                        "{} followed {} of {} only at {}, beyond {}.",
+                        r.event_type,
+                        t.event_type,
+                        date_en(start),
+                        date_en(r.occurred_at),
+                        limit.figure_en()
+                    ),
+                );
+                f.resolved = Some((r.seq, r.occurred_at));
+                if due < cx.horizon {
+                    out.push(f);
+                }
+            }
+            None if due < cx.horizon => out.push(
+                raw(
+                    FindingKind::Overdue,
+                    Some(subject.clone()),
+                    vec![t.seq],
+                    due,
+                )
+                .says(
+                    format!(
+                        "{}の{}に対する{}の記録がない（{}）。",
+                        time_ja(start),
+                        t.event_type,
+                        response.types.join("・"),
+                        words
+                    ),
+                    format!(
+                        "No {} is recorded after {} of {} (due within {}).",
+                        response.types.join(" or "),
+                        t.event_type,
+                        date_en(start),
+                        limit.figure_en()
+                    ),
+                ),
+            ),
+            None => {}
+        }
+    }
+    out
+}
+
+fn month_start(text: &str) -> Option<Date> {
+    parse_date(&format!("{text}-01"))
+}
+
+fn deadline(cx: &Context<'_>, types: &[String], month: &str, day: Option<u8>) -> Vec<Raw> {
+    let mut out = Vec::new();
+    for f in cx.state.of_types(types) {
+        let Some(first) = f.text(month).and_then(|m| month_start(&m)) else {
+            continue;
+        };
+        let previous_month_last = first.previous_day().expect("the 1st has a day before");
+        let due_day = match day {
+            Some(d) => previous_month_last
+                .replace_day(d)
+                .unwrap_or(previous_month_last),
+            None => previous_month_last,
+        };
+        let due = start_of(due_day.next_day().expect("a next day"));
+        if f.occurred_at > due && due < cx.horizon {
+            let mut r = raw(FindingKind::Overdue, f.text(month), vec![f.seq], due).says(
+                format!(
+                    "{}分の{}が{}に提出され、期限（{}）を過ぎていた。",
+                    f.text(month).unwrap_or_default(),
+                    f.event_type,
+                    date_ja(f.occurred_at),
+                    date_ja(start_of(due_day))
+                ),
+                format!(
+                    "{} for {} was submitted on {}, after its deadline {}.",
+                    f.event_type,
+                    f.text(month).unwrap_or_default(),
+                    date_en(f.occurred_at),
+                    crate::calendar::format_date(due_day)
+                ),
+            );
+            r.resolved = Some((f.seq, f.occurred_at));
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The cadence windows of a unit that end by `horizon`, and the one that
+/// contains the horizon's last day.
+fn windows(unit: CadenceUnit, from: Date, horizon: OffsetDateTime) -> Vec<Period> {
+    let last = tokyo_date(horizon - Duration::seconds(1));
+    let mut out = Vec::new();
+    let mut start = match unit {
+        CadenceUnit::Month => from.replace_day(1).expect("day 1"),
+        CadenceUnit::Quarter => {
+            Period::fiscal_quarter(
+                crate::calendar::fiscal_year_of(from),
+                crate::calendar::quarter_of(from),
+            )
+            .expect("a quarter")
+            .from
+        }
+        CadenceUnit::FiscalYear => {
+            Period::fiscal_year(crate::calendar::fiscal_year_of(from))
+                .expect("a fiscal year")
+                .from
+        }
+    };
+    while start <= last {
+        let period = match unit {
+            CadenceUnit::Month => {
+                let next = if start.month() == time::Month::December {
+                    Date::from_calendar_date(start.year() + 1, time::Month::January, 1)
+                } else {
+                    Date::from_calendar_date(start.year(), start.month().next(), 1)
+                }
+                .expect("the 1st exists");
+                Period::new(start, next.previous_day().expect("a day before")).expect("ordered")
+            }
+            CadenceUnit::Quarter => Period::fiscal_quarter(
+                crate::calendar::fiscal_year_of(start),
+                crate::calendar::quarter_of(start),
+            )
+            .expect("a quarter"),
+            CadenceUnit::FiscalYear => {
+                Period::fiscal_year(crate::calendar::fiscal_year_of(start)).expect("a fiscal year")
+            }
+        };
+        out.push(period);
+        start = period.until.next_day().expect("a next day");
+    }
+    out
+}
+
+fn presence(
+    cx: &Context<'_>,
+    types: &[String],
+    cadence: &str,
+    per: Option<&Selector>,
+    record_subject: Option<&str>,
+) -> Vec<Raw> {
+    let unit = cx.thresholds.cadences[cadence].per;
+    let words = &cx.thresholds.cadences[cadence].words_ja;
+    let records = cx.state.of_types(types);
+    // Subjects the records are required per, from when each became known.
+    let subjects: BTreeMap<String, (u64, OffsetDateTime)> = match per {
+        None => BTreeMap::from([(String::new(), (0, OffsetDateTime::UNIX_EPOCH))]),
+        Some(sel) => {
+            let mut m = BTreeMap::new();
+            for f in cx.state.of_types(&sel.types) {
+                if let Some(s) = f.text(&sel.subject) {
+                    m.entry(s).or_insert((f.seq, f.occurred_at));
+                }
+            }
+            m
+        }
+    };
+    let Some(first_record) = cx.state.facts().first().map(|f| f.occurred_at) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (subject, (known_seq, known_at)) in &subjects {
+        let since = if per.is_some() {
+            *known_at
+        } else {
+            first_record
+        };
+        for w in windows(unit, tokyo_date(since), cx.horizon) {
+            // A window counts once it is over, and only if the subject was
+            // known for all of it.
+            if w.end() > cx.horizon || since > w.start() && per.is_some() {
+                continue;
+            }
+            let found = records.iter().any(|r| {
+                w.contains(r.occurred_at)
+                    && (per.is_none()
+                        || record_subject.and_then(|p| r.text(p)).as_deref()
+                            == Some(subject.as_str()))
+            });
+            if !found {
+                let label = crate::calendar::format_date(w.from);
+                let whom = if subject.is_empty() {
+                    String::new()
+                } else {
+                    format!("{subject}について、")
+                };
+                out.push(
+                    raw(
+                        FindingKind::MissingRecord,
+                        (!subject.is_empty()).then(|| subject.clone()),
+                        if per.is_some() {
+                            vec![*known_seq]
+                        } else {
+                            vec![]
+                        },
+                        w.end(),
+                    )
+                    .says(
+                        format!(
+                            "{whom}{}から{}までの期間に{}の記録がない（{}）。",
+                            date_ja(w.start()),
+                            date_ja(start_of(w.until)),
+                            types.join("・"),
+                            words
+                        ),
+                        format!(
+                            "{}No {} is recorded in the {:?} window starting {label}.",
+                            if subject.is_empty() {
+                                String::new()
+                            } else {
+                                format!("{subject}: ")
+                            },
+                            types.join(" or "),
+                            unit
+                        ),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn units(f: &Fact, pointers: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in pointers {
+        match f.value(p) {
+            Some(serde_json::Value::Array(items)) => out.extend(
+                items
+                    .iter()
+                    .filter_map(|i| i.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
+            ),
+            Some(serde_json::Value::String(s)) => out.push(s.clone()),
+            Some(v) => out.extend(v.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
+            None => {}
+        }
+    }
+    out
+}
+
+fn independence(
+    cx: &Context<'_>,
+    checker: &Selector,
+    checker_units: &[String],
+    checked: &Selector,
+    checked_units: &[String],
+) -> Vec<Raw> {
+    let mut orders: HashMap<String, Vec<&Fact>> = HashMap::new();
+    for f in cx.state.of_types(&checked.types) {
+        if let Some(s) = f.text(&checked.subject) {
+            orders.entry(s).or_default().push(f);
+        }
+    }
+    let mut out = Vec::new();
+    for a in cx.state.of_types(&checker.types) {
+        if a.occurred_at >= cx.horizon {
+            continue;
+        }
+        let Some(subject) = a.text(&checker.subject) else {
+            continue;
+        };
+        let mine = units(a, checker_units);
+        for o in orders.get(&subject).into_iter().flatten() {
+            let theirs = units(o, checked_units);
+            if let Some(shared) = mine.iter().find(|u| theirs.contains(u)) {
+                out.push(
+                    raw(
+                        FindingKind::Violation,
+                        Some(subject.clone()),
+                        vec![o.seq, a.seq],
+                        a.occurred_at,
+                    )
+                    .says(
+                        format!(
+                            "{subject}の監査を行う者が、監査対象の部署（{shared}）に属している。"
+                        ),
+                        format!("The auditor of {subject} belongs to an audited unit ({shared})."),
+                    ),
+                );
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn ageing(cx: &Context<'_>, open: &Selector, close: &Selector, threshold: &str) -> Vec<Raw> {
+    let limit = &cx.thresholds.ageing[threshold];
+    let mut closes: HashMap<String, &Fact> = HashMap::new();
+    for c in cx.state.of_types(&close.types) {
+        if let Some(s) = c.text(&close.subject) {
+            closes.entry(s).or_insert(c);
+        }
+    }
+    let mut out = Vec::new();
+    for o in cx.state.of_types(&open.types) {
+        let Some(subject) = o.text(&open.subject) else {
+            continue;
+        };
+        let due = limit.due(o.occurred_at, cx.calendar);
+        if due >= cx.horizon {
+            continue;
+        }
+        let closed = closes.get(&subject).filter(|c| c.seq > o.seq);
+        match closed {
+            Some(c) if c.occurred_at <= due => {}
+            _ => {
+                let mut f = raw(
+                    FindingKind::Overdue,
+                    Some(subject.clone()),
+                    vec![o.seq],
+                    due,
+                )
+                .says(
+                    format!(
+                        "{}に記録された{}（{}）が、{}を超えて完了していない。",
+                        date_ja(o.occurred_at),
+                        o.event_type,
+                        subject,
+                        limit.figure_ja()
+                    ),
+                    format!(
+                        "{} {subject} of {} stayed open beyond {}.",
+                        o.event_type,
+                        date_en(o.occurred_at),
+                        limit.figure_en()
+                    ),
+                );
+                if let Some(c) = closed {
+                    f.seqs.push(c.seq);
+                    f.resolved = Some((c.seq, c.occurred_at));
+                }
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<Raw> {
+    let mut ended: HashMap<String, &Fact> = HashMap::new();
+    for e in cx.state.of_types(&ending.types) {
+        if let Some(s) = e.text(&ending.subject) {
+            ended.entry(s).or_insert(e);
+        }
+    }
+    let mut out = Vec::new();
+    for a in cx.state.of_types(&acts.types) {
+        if a.occurred_at >= cx.horizon {
+            continue;
+        }
+        let Some(subject) = a.text(&acts.subject) else {
+            continue;
+        };
+        if let Some(e) = ended
+            .get(&subject)
+            .filter(|e| e.occurred_at < a.occurred_at)
+        {
+            out.push(
+                raw(
+                    FindingKind::Violation,
+                    Some(subject.clone()),
+                    vec![e.seq, a.seq],
+                    a.occurred_at,
+                )
+                .says(
+                    format!(
+                        "{}の{}の後、{}に{}が記録されている。",
+                        date_ja(e.occurred_at),
+                        e.event_type,
+                        time_ja(a.occurred_at),
+                        a.event_type
+                    ),
+                    format!(
+                        "{} was recorded on {} after {} on {}.",
+                        a.event_type,
+                        date_en(a.occurred_at),
+                        e.event_type,
+                        date_en(e.occurred_at)
+                    ),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn lifecycle(cx: &Context<'_>, subject: &str, transitions: &[Transition]) -> Vec<Raw> {
+    let types: Vec<String> = transitions.iter().map(|t| t.event_type.clone()).collect();
+    let mut states: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for f in cx.state.of_types(&types) {
+        let Some(id) = f.text(subject) else {
+            continue;
+        };
+        let now = states.get(&id).map_or("none", String::as_str);
+        let Some(t) = transitions
+            .iter()
+            .find(|t| *t.event_type == *f.event_type && t.from.iter().any(|s| s == now))
+        else {
+            if f.occurred_at < cx.horizon {
+                out.push(
+                    raw(
+                        FindingKind::InconsistentRecord,
+                        Some(id.clone()),
+                        vec![f.seq],
+                        f.occurred_at,
+                    )
+                    .says(
+                        format!(
+                            "{}の{}（{}）は、それまでの記録（状態: {}）と整合しない。",
+                            date_ja(f.occurred_at),
+                            f.event_type,
+                            id,
+                            now
+                        ),
+                        format!(
+                            "{} of {} on {} does not fit its history (state: {now}).",
+                            f.event_type,
+                            id,
+                            date_en(f.occurred_at)
+                        ),
+                    ),
+                );
+            }
+            continue;
+        };
+        states.insert(id, t.to.clone());
+    }
+    out
+}

@@ -1,0 +1,659 @@
+//! Rules as data (`rules/rules.json` in the catalogue directory): a small
+//! set of rule kinds written here, instantiated per article by the file, so
+//! that another municipality adapts the rules by editing data. The loader
+//! checks the file as strictly as the catalogue's loader checks schemas.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use daicho_catalogue::Catalogue;
+use daicho_catalogue::Evaluation as ArticleClass;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::calendar::{Calendar, CalendarFile};
+use crate::thresholds::Thresholds;
+
+/// The rules file.
+pub const RULES_FILE: &str = "rules/rules.json";
+/// The thresholds file.
+pub const THRESHOLDS_FILE: &str = "rules/thresholds.json";
+/// The calendar file.
+pub const CALENDAR_FILE: &str = "rules/calendar.json";
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Information could leak or an act went unauthorised.
+    High,
+    /// A control was late or incomplete.
+    Medium,
+    /// A record is incomplete.
+    Low,
+}
+
+impl Severity {
+    /// The Japanese label.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Severity::High => "高",
+            Severity::Medium => "中",
+            Severity::Low => "低",
+        }
+    }
+}
+
+/// One rule: a check of one kind on one `ref` of the regulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A stable id, unique in the file, e.g. `37-1.usb-use-approved`.
+    pub id: String,
+    /// The paragraph or item it checks: `37-1`, `37-3-2`, or an article `17`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// How serious its findings are.
+    pub severity: Severity,
+    /// What is expected, in Japanese (「…の承認を受けていること」).
+    pub expected_ja: String,
+    /// What is expected, in English.
+    pub expected_en: String,
+    /// The check.
+    pub check: Check,
+}
+
+/// Where a rule reads a subject's id in the payload of some event types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// The event types.
+    pub types: Vec<String>,
+    /// RFC 6901 pointer to the subject's id in their payloads.
+    pub subject: String,
+}
+
+/// How long an approval lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, tag = "until")]
+pub enum Validity {
+    /// Until withdrawn or expired.
+    Unlimited,
+    /// Until March 31 of the fiscal year of the grant (様式12).
+    FiscalYearEnd,
+    /// Until a date in the grant's payload (inclusive), if given.
+    Date {
+        /// Pointer to the date in the grant.
+        pointer: String,
+    },
+    /// Within a `{from, until}` period in the request (様式10).
+    RequestedPeriod {
+        /// Pointer to the period in the request.
+        pointer: String,
+    },
+}
+
+/// The kinds of rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum Check {
+    /// An act needs an approval granted before it, by an empowered role,
+    /// still valid at the act.
+    PriorApproval {
+        /// The acts.
+        acts: Vec<String>,
+        /// Pointer to the application id the act names, if it names one.
+        #[serde(default)]
+        act_application: Option<String>,
+        /// Pointer to the subject in the act, to find an approval of the
+        /// same subject when the act names none.
+        #[serde(default)]
+        act_subject: Option<String>,
+        /// The application's type stem: `usb` for `usb.approval.*`.
+        stem: String,
+        /// Pointer to the subject in the request.
+        #[serde(default)]
+        request_subject: Option<String>,
+        /// Roles that may grant it.
+        approver_roles: Vec<String>,
+        /// How long a grant lasts.
+        validity: Validity,
+        /// Whether the act needs the approval only outside operating hours.
+        #[serde(default)]
+        only_outside_operating_hours: bool,
+    },
+    /// Acts of these types must be performed in one of these roles.
+    ActorRole {
+        /// The acts.
+        types: Vec<String>,
+        /// The empowered roles.
+        roles: Vec<String>,
+    },
+    /// A record must contain what the regulation prescribes.
+    RequiredContents {
+        /// The acts.
+        types: Vec<String>,
+        /// What each must contain.
+        fields: Vec<FieldCheck>,
+    },
+    /// After a trigger, a response on the same subject within a threshold.
+    Latency {
+        /// The triggers.
+        trigger: Selector,
+        /// Pointer to a more precise start than `occurred_at`, if the
+        /// trigger carries one.
+        #[serde(default)]
+        trigger_time: Option<String>,
+        /// The responses.
+        response: Selector,
+        /// The name of a latency in the thresholds.
+        threshold: String,
+    },
+    /// A monthly submission due by a day of the month before the month it
+    /// covers.
+    Deadline {
+        /// The submissions.
+        types: Vec<String>,
+        /// Pointer to the month (`YYYY-MM`) it covers.
+        month: String,
+        /// Due by this day of the previous month; `None` is its last day.
+        #[serde(default)]
+        day_of_month: Option<u8>,
+    },
+    /// Records at a cadence.
+    Presence {
+        /// The records.
+        types: Vec<String>,
+        /// The name of a cadence in the thresholds.
+        cadence: String,
+        /// Pointer to a subject the records are required per, with the
+        /// types that make a subject known (e.g. every registered system).
+        #[serde(default)]
+        per: Option<Selector>,
+        /// Pointer to the subject in the records, when `per` is given.
+        #[serde(default)]
+        record_subject: Option<String>,
+    },
+    /// Who checks must not belong to the unit checked.
+    Independence {
+        /// The assignment of the checker.
+        checker: Selector,
+        /// Pointers to the checker's unit codes in the assignment.
+        checker_units: Vec<String>,
+        /// The order that names the checked units, keyed like `checker`.
+        checked: Selector,
+        /// Pointers to arrays of units in the order, each unit's code at
+        /// `/code`.
+        checked_units: Vec<String>,
+    },
+    /// An item opened by one event stays open until another closes it, no
+    /// longer than a threshold.
+    OpenItemAgeing {
+        /// What opens an item.
+        open: Selector,
+        /// What closes it.
+        close: Selector,
+        /// The name of an ageing threshold.
+        threshold: String,
+    },
+    /// Nothing may be done with a subject after an event ends it.
+    ForbiddenAfter {
+        /// What ends the subject.
+        ending: Selector,
+        /// The acts that may not follow.
+        acts: Selector,
+    },
+    /// Each subject moves through states; an event that does not fit its
+    /// subject's history is an inconsistent record.
+    Lifecycle {
+        /// Pointer to the subject in every event of the lifecycle.
+        subject: String,
+        /// The transitions.
+        transitions: Vec<Transition>,
+    },
+}
+
+/// What a record must contain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldCheck {
+    /// Pointer into the payload.
+    pub pointer: String,
+    /// The value it must have; absent means "present".
+    #[serde(default)]
+    pub equals: Option<Value>,
+    /// What it means, in Japanese (「消去方法」).
+    pub label_ja: String,
+    /// What it means, in English.
+    pub label_en: String,
+}
+
+/// One transition of a lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The states it may follow; `"none"` for a subject not seen before.
+    pub from: Vec<String>,
+    /// The state it leads to.
+    pub to: String,
+}
+
+impl Check {
+    /// The kind's name as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Check::PriorApproval { .. } => "prior_approval",
+            Check::ActorRole { .. } => "actor_role",
+            Check::RequiredContents { .. } => "required_contents",
+            Check::Latency { .. } => "latency",
+            Check::Deadline { .. } => "deadline",
+            Check::Presence { .. } => "presence",
+            Check::Independence { .. } => "independence",
+            Check::OpenItemAgeing { .. } => "open_item_ageing",
+            Check::ForbiddenAfter { .. } => "forbidden_after",
+            Check::Lifecycle { .. } => "lifecycle",
+        }
+    }
+
+    /// Every event type the check reads.
+    pub fn event_types(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        fn sel(s: &Selector) -> impl Iterator<Item = &str> {
+            s.types.iter().map(String::as_str)
+        }
+        match self {
+            Check::PriorApproval { acts, .. } => out.extend(acts.iter().map(String::as_str)),
+            Check::ActorRole { types, .. }
+            | Check::RequiredContents { types, .. }
+            | Check::Deadline { types, .. }
+            | Check::Presence { types, .. } => out.extend(types.iter().map(String::as_str)),
+            Check::Latency {
+                trigger, response, ..
+            } => {
+                out.extend(sel(trigger));
+                out.extend(sel(response));
+            }
+            Check::Independence {
+                checker, checked, ..
+            } => {
+                out.extend(sel(checker));
+                out.extend(sel(checked));
+            }
+            Check::OpenItemAgeing { open, close, .. } => {
+                out.extend(sel(open));
+                out.extend(sel(close));
+            }
+            Check::ForbiddenAfter { ending, acts } => {
+                out.extend(sel(ending));
+                out.extend(sel(acts));
+            }
+            Check::Lifecycle { transitions, .. } => {
+                out.extend(transitions.iter().map(|t| t.event_type.as_str()))
+            }
+        }
+        if let Check::Presence { per: Some(per), .. } = self {
+            out.extend(per.types.iter().map(String::as_str));
+        }
+        out
+    }
+
+    /// Whether a missing record is what the check reports (presence), so
+    /// that an evidenced article's finding reads "evidence missing".
+    pub fn is_presence(&self) -> bool {
+        matches!(self, Check::Presence { .. })
+    }
+}
+
+/// The rules file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[allow(dead_code)]
+    description_en: String,
+    #[allow(dead_code)]
+    description_ja: String,
+    rules: Vec<Rule>,
+}
+
+/// The rules, the thresholds and the calendar of a catalogue, checked
+/// against it.
+#[derive(Debug, Clone)]
+pub struct Rulebook {
+    rules: Vec<Rule>,
+    thresholds: Thresholds,
+    calendar: Calendar,
+}
+
+/// One problem with the rules data: the file, a JSON pointer into it, and
+/// what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleProblem {
+    /// The file, relative to the catalogue directory.
+    pub file: String,
+    /// RFC 6901 pointer into it.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why the rules data was refused: every problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the rules data has {} problem(s):\n{}", .0.len(), render(.0))]
+pub struct RulesError(pub Vec<RuleProblem>);
+
+fn render(problems: &[RuleProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {}#{}: {}", p.file, p.pointer, p.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Rulebook {
+    /// The rules of the embedded default catalogue.
+    pub fn embedded() -> &'static Rulebook {
+        static RULEBOOK: OnceLock<Rulebook> = OnceLock::new();
+        RULEBOOK.get_or_init(|| {
+            Rulebook::from_files(&Catalogue::embedded_files(), Catalogue::embedded())
+                .unwrap_or_else(|e| panic!("the embedded rules are valid: {e}"))
+        })
+    }
+
+    /// Loads the rules data from a catalogue directory's files (paths
+    /// relative to it, as `Catalogue::from_files` takes them) and checks it
+    /// against the loaded catalogue.
+    pub fn from_files(
+        files: &BTreeMap<String, Vec<u8>>,
+        catalogue: &Catalogue,
+    ) -> Result<Rulebook, RulesError> {
+        let mut problems = Vec::new();
+        let mut push = |file: &str, pointer: String, message: String| {
+            problems.push(RuleProblem {
+                file: file.to_owned(),
+                pointer,
+                message,
+            })
+        };
+        let rules: Option<RulesFile> = parse_file(files, RULES_FILE, &mut push);
+        let thresholds: Option<Thresholds> = parse_file(files, THRESHOLDS_FILE, &mut push);
+        let calendar: Option<CalendarFile> = parse_file(files, CALENDAR_FILE, &mut push);
+        if let Some(t) = &thresholds {
+            for (p, m) in t.problems() {
+                push(THRESHOLDS_FILE, p, m);
+            }
+        }
+        let calendar = calendar.and_then(|c| match c.build() {
+            Ok(c) => Some(c),
+            Err(ps) => {
+                for (p, m) in ps {
+                    push(CALENDAR_FILE, p, m);
+                }
+                None
+            }
+        });
+        if let (Some(rules), Some(thresholds)) = (&rules, &thresholds) {
+            for (p, m) in check_rules(&rules.rules, thresholds, catalogue) {
+                push(RULES_FILE, p, m);
+            }
+        }
+        match (rules, thresholds, calendar) {
+            (Some(r), Some(t), Some(c)) if problems.is_empty() => Ok(Rulebook {
+                rules: r.rules,
+                thresholds: t,
+                calendar: c,
+            }),
+            _ => Err(RulesError(problems)),
+        }
+    }
+
+    /// Every rule, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// The calendar.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The rules whose ref lies in article `number`.
+    pub fn for_article(&self, number: u32) -> impl Iterator<Item = &Rule> {
+        self.rules
+            .iter()
+            .filter(move |r| article_of(&r.reference) == Some(number))
+    }
+}
+
+/// The article number of a ref (`37-3-2` → 37).
+pub fn article_of(reference: &str) -> Option<u32> {
+    reference.split('-').next()?.parse().ok()
+}
+
+fn parse_file<T: serde::de::DeserializeOwned>(
+    files: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    push: &mut impl FnMut(&str, String, String),
+) -> Option<T> {
+    let Some(bytes) = files.get(name) else {
+        push(name, String::new(), "the file is missing".to_owned());
+        return None;
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            push(name, path_pointer(e.path()), e.inner().to_string());
+            None
+        }
+    }
+}
+
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(format!("/{index}")),
+            Segment::Map { key } => Some(format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// The checks serde cannot make: unique ids, refs, types, roles, threshold
+/// names and pointers that exist.
+fn check_rules(
+    rules: &[Rule],
+    thresholds: &Thresholds,
+    catalogue: &Catalogue,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut refs = BTreeSet::new();
+    for a in catalogue.articles() {
+        refs.insert(a.number.to_string());
+        for p in &a.paragraphs {
+            refs.insert(p.reference.clone());
+            for i in &p.items {
+                refs.insert(i.reference.clone());
+            }
+        }
+    }
+    let mut ids = BTreeSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let at = |field: &str| format!("/rules/{i}{field}");
+        if rule.id.is_empty() || !ids.insert(rule.id.as_str()) {
+            out.push((
+                at("/id"),
+                format!("rule id {:?} is empty or repeated", rule.id),
+            ));
+        }
+        if !refs.contains(&rule.reference) {
+            out.push((
+                at("/ref"),
+                format!(
+                    "{:?} is no article, paragraph or item of the catalogue",
+                    rule.reference
+                ),
+            ));
+        } else if let Some(a) = article_of(&rule.reference).and_then(|n| catalogue.article(n)) {
+            if a.evaluation == ArticleClass::Declarative {
+                out.push((
+                    at("/ref"),
+                    format!(
+                        "article {} is declarative: it has nothing to evaluate",
+                        a.number
+                    ),
+                ));
+            }
+        }
+        if rule.expected_ja.trim().is_empty() || rule.expected_en.trim().is_empty() {
+            out.push((
+                at("/expected_ja"),
+                "state what is expected in both languages".to_owned(),
+            ));
+        }
+        for t in rule.check.event_types() {
+            if catalogue.event_type(t).is_none() {
+                out.push((
+                    at("/check"),
+                    format!("event type {t:?} is not in the catalogue"),
+                ));
+            }
+        }
+        let pointers = pointers_of(&rule.check);
+        for p in pointers {
+            if !p.starts_with('/') {
+                out.push((
+                    at("/check"),
+                    format!("{p:?} is not a JSON pointer into the payload"),
+                ));
+            }
+        }
+        match &rule.check {
+            Check::PriorApproval {
+                stem,
+                approver_roles,
+                ..
+            } => {
+                let granted = format!("{stem}.approval.granted");
+                if catalogue.event_type(&granted).is_none() {
+                    out.push((at("/check/stem"), format!("there is no {granted:?} type")));
+                }
+                for r in approver_roles {
+                    if catalogue.role(r).is_none() {
+                        out.push((at("/check/approver_roles"), format!("unknown role {r:?}")));
+                    }
+                }
+            }
+            Check::ActorRole { roles, .. } => {
+                for r in roles {
+                    if catalogue.role(r).is_none() {
+                        out.push((at("/check/roles"), format!("unknown role {r:?}")));
+                    }
+                }
+            }
+            Check::Latency { threshold, .. } if !thresholds.latencies.contains_key(threshold) => {
+                out.push((
+                    at("/check/threshold"),
+                    format!("no latency named {threshold:?}"),
+                ));
+            }
+            Check::OpenItemAgeing { threshold, .. }
+                if !thresholds.ageing.contains_key(threshold) =>
+            {
+                out.push((
+                    at("/check/threshold"),
+                    format!("no ageing threshold named {threshold:?}"),
+                ));
+            }
+            Check::Presence { cadence, .. } if !thresholds.cadences.contains_key(cadence) => {
+                out.push((
+                    at("/check/cadence"),
+                    format!("no cadence named {cadence:?}"),
+                ));
+            }
+            Check::Deadline {
+                day_of_month: Some(d),
+                ..
+            } if !(1..=28).contains(d) => {
+                out.push((
+                    at("/check/day_of_month"),
+                    "a day of month from 1 to 28".to_owned(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn pointers_of(check: &Check) -> Vec<&str> {
+    let mut out = Vec::new();
+    match check {
+        Check::PriorApproval {
+            act_application,
+            act_subject,
+            request_subject,
+            validity,
+            ..
+        } => {
+            out.extend(act_application.as_deref());
+            out.extend(act_subject.as_deref());
+            out.extend(request_subject.as_deref());
+            if let Validity::Date { pointer } | Validity::RequestedPeriod { pointer } = validity {
+                out.push(pointer);
+            }
+        }
+        Check::RequiredContents { fields, .. } => {
+            out.extend(fields.iter().map(|f| f.pointer.as_str()))
+        }
+        Check::Latency {
+            trigger,
+            trigger_time,
+            response,
+            ..
+        } => {
+            out.push(&trigger.subject);
+            out.push(&response.subject);
+            out.extend(trigger_time.as_deref());
+        }
+        Check::Deadline { month, .. } => out.push(month),
+        Check::Presence {
+            per,
+            record_subject,
+            ..
+        } => {
+            out.extend(per.as_ref().map(|p| p.subject.as_str()));
+            out.extend(record_subject.as_deref());
+        }
+        Check::Independence {
+            checker,
+            checker_units,
+            checked,
+            checked_units,
+        } => {
+            out.push(&checker.subject);
+            out.push(&checked.subject);
+            out.extend(checker_units.iter().map(String::as_str));
+            out.extend(checked_units.iter().map(String::as_str));
+        }
+        Check::OpenItemAgeing { open, close, .. } => {
+            out.push(&open.subject);
+            out.push(&close.subject);
+        }
+        Check::ForbiddenAfter { ending, acts } => {
+            out.push(&ending.subject);
+            out.push(&acts.subject);
+        }
+        Check::Lifecycle { subject, .. } => out.push(subject),
+        Check::ActorRole { .. } => {}
+    }
+    out
+}

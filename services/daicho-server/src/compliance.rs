@@ -1,0 +1,170 @@
+//! The service's view of compliance: the projections kept current with the
+//! ledger, and evaluations over them.
+//!
+//! The state follows the store, not the writer: a background task folds in
+//! whatever was committed since it last looked, and every read catches up
+//! first. So the append path does no projection work at all, an instance
+//! sharing a PostgreSQL ledger sees the other instances' entries, and what a
+//! request is answered from is the state as of the store's size when it
+//! asked. At start the state is rebuilt from the store in chunks.
+
+use std::time::{Duration, Instant};
+
+use daicho_catalogue::Catalogue;
+use daicho_compliance::{evaluate, Evaluation, Period, Rulebook, State};
+use daicho_store::{Store, StoreError};
+use tokio::sync::{Mutex, RwLock};
+
+/// How many entries one read of the store folds in.
+const CHUNK: u32 = 10_000;
+
+/// How often the background task catches up with the store.
+pub const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+
+/// The projections and rules of one service.
+pub struct Compliance {
+    catalogue: &'static Catalogue,
+    rulebook: Rulebook,
+    state: RwLock<State>,
+    /// One catch-up at a time, so that two never fold the same entries.
+    catching_up: Mutex<()>,
+}
+
+/// Why an evaluation was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ComplianceError {
+    /// `as_of` names a ledger size the store does not have yet.
+    #[error("the ledger holds {size} entries, not {as_of}")]
+    AsOfBeyond {
+        /// The size asked for.
+        as_of: u64,
+        /// The store's size.
+        size: u64,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Compliance {
+    /// An empty state for `catalogue` and its rules.
+    pub fn new(catalogue: &'static Catalogue, rulebook: Rulebook) -> Compliance {
+        Compliance {
+            catalogue,
+            state: RwLock::new(State::new(catalogue)),
+            rulebook,
+            catching_up: Mutex::new(()),
+        }
+    }
+
+    /// The catalogue.
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.catalogue
+    }
+
+    /// Folds in every entry the store holds beyond the state; returns the
+    /// state's size.
+    pub async fn catch_up(&self, store: &Store) -> Result<u64, StoreError> {
+        let _one = self.catching_up.lock().await;
+        let started = Instant::now();
+        let mut from = self.state.read().await.size();
+        let first = from;
+        loop {
+            let entries = store.entries(from, CHUNK).await?;
+            if entries.is_empty() {
+                break;
+            }
+            let n = entries.len() as u64;
+            {
+                let mut state = self.state.write().await;
+                for e in &entries {
+                    state.apply(e);
+                }
+            }
+            from += n;
+            if n < u64::from(CHUNK) {
+                break;
+            }
+        }
+        if from - first > 100_000 {
+            tracing::info!(
+                entries = from - first,
+                seconds = started.elapsed().as_secs_f64(),
+                "projections caught up with the ledger"
+            );
+        }
+        Ok(from)
+    }
+
+    /// Runs `f` on the state as of `as_of` (the current state when `None`),
+    /// after catching up with the store. A past size is folded afresh from
+    /// the store's first `as_of` entries.
+    pub async fn with_state<T>(
+        &self,
+        store: &Store,
+        as_of: Option<u64>,
+        f: impl FnOnce(&State) -> T,
+    ) -> Result<T, ComplianceError> {
+        let size = self.catch_up(store).await?;
+        match as_of {
+            Some(as_of) if as_of > size => Err(ComplianceError::AsOfBeyond { as_of, size }),
+            Some(as_of) if as_of < size => {
+                let mut state = State::new(self.catalogue);
+                let mut from = 0;
+                while from < as_of {
+                    let take = u32::try_from((as_of - from).min(u64::from(CHUNK))).unwrap_or(CHUNK);
+                    let entries = store.entries(from, take).await?;
+                    if entries.is_empty() {
+                        break;
+                    }
+                    for e in &entries {
+                        state.apply(e);
+                    }
+                    from += entries.len() as u64;
+                }
+                Ok(f(&state))
+            }
+            _ => {
+                let state = self.state.read().await;
+                Ok(f(&state))
+            }
+        }
+    }
+
+    /// Evaluates every article over `period`, as of `as_of`.
+    pub async fn evaluate(
+        &self,
+        store: &Store,
+        period: Period,
+        quarter: Option<(i32, u8)>,
+        as_of: Option<u64>,
+    ) -> Result<Evaluation, ComplianceError> {
+        let (catalogue, rulebook) = (self.catalogue, &self.rulebook);
+        self.with_state(store, as_of, |state| {
+            evaluate(catalogue, rulebook, state, period, quarter)
+        })
+        .await
+    }
+
+    /// Keeps the state current while the service holds it: folds in what
+    /// was committed every [`FOLLOW_EVERY`], and stops once the last
+    /// handle to this view is dropped.
+    pub fn follow(self: &std::sync::Arc<Self>, store: Store) {
+        let view = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut warned = false;
+            while let Some(view) = view.upgrade() {
+                match view.catch_up(&store).await {
+                    Ok(_) => warned = false,
+                    Err(e) if !warned => {
+                        warned = true;
+                        tracing::warn!(error = %e, "projections could not catch up; retrying");
+                    }
+                    Err(_) => {}
+                }
+                drop(view);
+                tokio::time::sleep(FOLLOW_EVERY).await;
+            }
+        });
+    }
+}

@@ -1,0 +1,126 @@
+//! What the sequencer's operations refuse or fail with.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use daicho_core::event::EventId;
+use daicho_core::registry::RegistryError;
+use daicho_store::StoreError;
+
+use crate::last_checkpoint::LastCheckpointError;
+
+/// Why the sequencer did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database cannot be read.
+    #[error("reading the ledger from the database")]
+    Store(#[from] StoreError),
+    /// The database holds no ledger.
+    #[error("the database holds no ledger (no genesis entry); initialise it first")]
+    Uninitialised,
+    /// [`Sequencer::initialise`](super::Sequencer::initialise) on a database
+    /// that already holds a ledger.
+    #[error("the database already holds a ledger; refusing to touch it")]
+    AlreadyInitialised,
+    /// The genesis entry is not a valid genesis for this ledger key.
+    #[error("the genesis entry is not one of this ledger key")]
+    Genesis(#[source] RegistryError),
+    /// The database contradicts itself (a gap, a checkpoint that does not
+    /// match the entries, …): it was changed by something other than daicho.
+    #[error("the database is inconsistent: {0}")]
+    Corrupt(String),
+    /// The database is shorter than the last checkpoint this ledger signed.
+    #[error(
+        "refusing to start: the database holds {db_size} entries, but this ledger already \
+         signed a checkpoint of {file_size} entries ({path}). The database was restored from \
+         an older copy, or is not this ledger's database. Restore the newest database; start \
+         with --accept-rollback only if losing entries {db_size}..{file_size} is intended."
+    )]
+    RolledBack {
+        /// The last-checkpoint file.
+        path: PathBuf,
+        /// Its size.
+        file_size: u64,
+        /// The database's size.
+        db_size: u64,
+    },
+    /// The database's first entries are not those the last checkpoint covers.
+    #[error(
+        "refusing to start: the first {size} entries in the database are not the ones the \
+         last checkpoint this ledger signed covers ({path}): this is another ledger's database, \
+         or a copy that was changed. Start with --accept-rollback only if replacing the \
+         ledger's history is intended."
+    )]
+    Diverged {
+        /// The last-checkpoint file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+    },
+    /// The last-checkpoint file cannot be read or written.
+    #[error(transparent)]
+    CheckpointFile(#[from] LastCheckpointError),
+}
+
+/// Why a read of the ledger's past failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The database cannot be read.
+    #[error("reading the database")]
+    Store(#[from] StoreError),
+    /// What is stored does not rebuild.
+    #[error("the database is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Why an append was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The event id is already in the ledger (or earlier in the same group)
+    /// with different content. Nothing was appended.
+    #[error("event {0} was already appended with different content")]
+    Conflict(EventId),
+    /// The registry does not authorise an event (or its signature does not
+    /// verify). Nothing of the request was appended.
+    #[error(transparent)]
+    Rejected(RegistryError),
+    /// The database or the sequencer failed; whether the group was
+    /// committed is unknown, so the submitter retries (retries are
+    /// idempotent).
+    #[error("the append failed")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The sequencer is shutting down.
+    #[error("the sequencer is shutting down")]
+    Unavailable,
+}
+
+/// The writer task ended abnormally.
+#[derive(Debug, thiserror::Error)]
+#[error("the sequencer's writer task panicked")]
+pub struct ShutdownError;
+
+/// A failure that ends a whole group; every request in it gets
+/// [`AppendError::Internal`].
+#[derive(Debug, thiserror::Error)]
+pub(super) enum GroupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// One error shared by every request of a failed group.
+#[derive(Debug, Clone)]
+pub(super) struct SharedError(pub(super) Arc<GroupError>);
+
+impl std::fmt::Display for SharedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SharedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}

@@ -1,0 +1,233 @@
+//! Start-up: writing the genesis into an empty database, and rebuilding
+//! the in-memory ledger from the database under the checks of the
+//! last-checkpoint file before the writer starts.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
+
+use daicho_core::checkpoint::Checkpoint;
+use daicho_core::entry::Recorded;
+use daicho_core::event::SignedEvent;
+use daicho_core::keys::{NoteSigner, NoteVerifier};
+use daicho_core::ledger::Ledger;
+use daicho_core::merkle::Tree;
+use daicho_core::registry::{Registry, RegistryError};
+use daicho_store::{Store, StoreError};
+use tokio::sync::{mpsc, watch};
+
+use super::background::{checkpoint_wal, record_checkpoints};
+use super::error::StartError;
+use super::writer::{Health, Writer};
+use super::{read, snapshot_of, Inner, Sequencer, SequencerConfig};
+use crate::last_checkpoint::LastCheckpointFile;
+
+impl Sequencer {
+    /// Writes the genesis entry (and its checkpoint, in the database and in
+    /// the last-checkpoint file) into an empty database. The genesis must
+    /// name `signer` as the ledger key.
+    pub async fn initialise(
+        store: &Store,
+        signer: &NoteSigner,
+        genesis: SignedEvent,
+        cfg: &SequencerConfig,
+    ) -> Result<(), StartError> {
+        Registry::from_genesis(&genesis, Some(signer.verifier())).map_err(StartError::Genesis)?;
+        let mut tx = store.begin_sequencing().await?;
+        if tx.size().await? != 0 {
+            return Err(StartError::AlreadyInitialised);
+        }
+        let (ledger, appended) =
+            Ledger::create(genesis, (cfg.clock)()).map_err(StartError::Genesis)?;
+        let cp = ledger.checkpoint();
+        let note = cp.sign(signer);
+        tx.insert(&[appended], Some((cp.size, &note))).await?;
+        tx.commit().await?;
+        LastCheckpointFile::new(&cfg.last_checkpoint).write(&note)?;
+        Ok(())
+    }
+
+    /// Loads the ledger from the store, checks it against the
+    /// last-checkpoint file and starts the writer task.
+    pub async fn start(
+        store: Store,
+        signer: NoteSigner,
+        cfg: SequencerConfig,
+    ) -> Result<Sequencer, StartError> {
+        let verifier = signer.verifier().clone();
+        let loaded = load(&store, &verifier).await.map_err(|e| match e {
+            LoadError::Store(e) => StartError::Store(e),
+            LoadError::Empty => StartError::Uninitialised,
+            LoadError::Genesis(e) => StartError::Genesis(e),
+            LoadError::Corrupt(s) => StartError::Corrupt(s),
+        })?;
+        let file = LastCheckpointFile::new(&cfg.last_checkpoint);
+        check_against_file(&loaded.ledger, &file, &verifier, cfg.accept_rollback)?;
+        file.write(&loaded.note)?;
+        let (recorder, notes) = watch::channel(loaded.note.clone());
+        let recorder_task = tokio::spawn(record_checkpoints(file, notes));
+        let (committed, commits) = watch::channel(());
+        let wal_task = tokio::spawn(checkpoint_wal(store.clone(), commits));
+
+        let ledger = Arc::new(RwLock::new(loaded.ledger));
+        let registry = Arc::new(read(&ledger).registry().clone());
+        let published = Arc::new(RwLock::new(Arc::new(snapshot_of(
+            &ledger,
+            registry.clone(),
+            loaded.note.clone(),
+        ))));
+        let (queue, rx) = mpsc::channel(cfg.queue_depth.max(1));
+        let writer = Writer {
+            store: store.clone(),
+            signer,
+            ledger,
+            registry,
+            last_signed: loaded.checkpoint,
+            note: loaded.note,
+            health: Health::InStep,
+            recorder,
+            committed,
+            clock: cfg.clock.clone(),
+            max_group_entries: cfg.max_group_entries.max(1),
+            published: published.clone(),
+        };
+        let handle = tokio::spawn(async move {
+            writer.run(rx).await;
+            // The writer is gone, and with it the recorder's sender: the
+            // recorder writes the last note and ends, and so does the log
+            // checkpointer.
+            let _ = recorder_task.await;
+            let _ = wal_task.await;
+        });
+        Ok(Sequencer {
+            inner: Arc::new(Inner {
+                queue,
+                closing: AtomicBool::new(false),
+                published,
+                writer: tokio::sync::Mutex::new(Some(handle)),
+                store,
+                clock: cfg.clock,
+            }),
+        })
+    }
+}
+
+/// The ledger as loaded from the database, with the checkpoint stored for
+/// its size.
+pub(super) struct Loaded {
+    pub(super) ledger: Ledger,
+    pub(super) checkpoint: Checkpoint,
+    pub(super) note: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(super) enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the database holds no ledger")]
+    Empty,
+    #[error("the genesis entry: {0}")]
+    Genesis(RegistryError),
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+/// Rebuilds the ledger from the store: the tree from the leaf hashes, the
+/// head, the registry from the registry entries, and the checkpoint stored
+/// for that size, which must open under the ledger key and match the tree.
+pub(super) async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loaded, LoadError> {
+    let leaves = store.leaf_hashes(0).await?;
+    let Some(&last) = leaves.last() else {
+        return Err(LoadError::Empty);
+    };
+    let size = leaves.len() as u64;
+    let tree = Tree::from_leaves(leaves);
+    let head = store
+        .entry(size - 1)
+        .await?
+        .ok_or_else(|| LoadError::Corrupt(format!("entry {} vanished", size - 1)))?;
+    if head.hash != last || head.entry.hash() != last {
+        return Err(LoadError::Corrupt(format!(
+            "the hash of entry {} does not match the entry",
+            size - 1
+        )));
+    }
+    let events = store.registry_events().await?;
+    let registry = rebuild_registry(&events, size - 1, verifier)?;
+    let note = store
+        .checkpoint_at(size)
+        .await?
+        .ok_or_else(|| LoadError::Corrupt(format!("no signed checkpoint for the size {size}")))?;
+    let checkpoint = Checkpoint::open(&note, verifier)
+        .map_err(|e| LoadError::Corrupt(format!("the checkpoint for size {size}: {e}")))?;
+    if checkpoint.size != size || checkpoint.root != tree.root() {
+        return Err(LoadError::Corrupt(format!(
+            "the checkpoint stored for size {size} does not match the entries"
+        )));
+    }
+    Ok(Loaded {
+        ledger: Ledger::restore(registry, tree, head.entry),
+        checkpoint,
+        note,
+    })
+}
+
+/// The registry after the registry entries with seq up to `upto`. The
+/// genesis is checked against the trusted ledger key; later entries were
+/// authorised when they were appended and are only applied.
+pub(super) fn rebuild_registry(
+    events: &[Recorded],
+    upto: u64,
+    verifier: &NoteVerifier,
+) -> Result<Registry, LoadError> {
+    let Some(genesis) = events.first().filter(|e| e.entry.seq == 0) else {
+        return Err(LoadError::Corrupt("entry 0 is not a genesis entry".into()));
+    };
+    let mut registry =
+        Registry::from_genesis(&genesis.event, Some(verifier)).map_err(LoadError::Genesis)?;
+    for e in events[1..].iter().take_while(|e| e.entry.seq <= upto) {
+        registry
+            .apply(e.entry.seq, &e.event)
+            .map_err(|err| LoadError::Corrupt(format!("registry entry {}: {err}", e.entry.seq)))?;
+    }
+    Ok(registry)
+}
+
+/// Refuses a database that does not extend the last-checkpoint file,
+/// unless the operator accepts it.
+fn check_against_file(
+    ledger: &Ledger,
+    file: &LastCheckpointFile,
+    verifier: &NoteVerifier,
+    accept_rollback: bool,
+) -> Result<(), StartError> {
+    let Some((cp, _)) = file.read(verifier)? else {
+        // `initialise` writes the file, so on SQLite a missing file means it
+        // was lost; but an instance that joins a shared PostgreSQL ledger
+        // starts without one, so a missing file is accepted and written.
+        tracing::warn!(path = %file.path().display(), "no last-checkpoint file; writing one");
+        return Ok(());
+    };
+    let size = ledger.size();
+    let refusal = if cp.size > size {
+        Some(StartError::RolledBack {
+            path: file.path().to_owned(),
+            file_size: cp.size,
+            db_size: size,
+        })
+    } else if ledger.tree().root_at(cp.size).ok() != Some(cp.root) {
+        Some(StartError::Diverged {
+            path: file.path().to_owned(),
+            size: cp.size,
+        })
+    } else {
+        None
+    };
+    match refusal {
+        Some(e) if accept_rollback => {
+            tracing::warn!(error = %e, "starting anyway: the operator accepted the rollback");
+            Ok(())
+        }
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
