@@ -5,9 +5,7 @@
 use daicho_core::bundle::{self, Line, LineError};
 use daicho_core::checkpoint::{Checkpoint, CheckpointError};
 use daicho_core::entry::Recorded;
-use daicho_core::event::{
-    Actor, EventError, EventId, EventType, HashedEvent, Label, SignedEvent, UnsignedEvent,
-};
+use daicho_core::event::{EventError, EventId, EventType, HashedEvent, Label, SignedEvent};
 use daicho_core::jcs::{self, JcsError};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
 use daicho_core::ledger::{genesis_event, Ledger, ReplayError};
@@ -15,6 +13,7 @@ use daicho_core::registry::{
     KeyRegistration, KeyRevocation, KeyRole, RegistryError, KEY_REGISTERED, KEY_REVOKED,
 };
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_testkit::EventBuilder;
 use serde_json::{json, Map, Value};
 
 fn signer(name: &str, seed: u8) -> NoteSigner {
@@ -26,23 +25,11 @@ fn at(micros: i64) -> RecordedAt {
 }
 
 fn event(signer: &NoteSigner, n: u8, source: &str, ty: &str, payload: Value) -> SignedEvent {
-    let Value::Object(payload) = payload else {
-        panic!()
-    };
-    UnsignedEvent {
-        event_id: EventId::from_bytes([n; 16]),
-        event_type: EventType::parse(ty).unwrap(),
-        schema_version: 1,
-        occurred_at: OccurredAt::parse("2026-04-01T09:30:00+09:00").unwrap(),
-        actor: Actor {
-            id: Label::parse("staff-001").unwrap(),
-            role: Label::parse("network_admin").unwrap(),
-        },
-        source: Label::parse(source).unwrap(),
-        payload,
-        key_id: signer.key_id(),
-    }
-    .sign(signer)
+    EventBuilder::new(signer, ty, source)
+        .id(EventId::from_bytes([n; 16]))
+        .actor("staff-001", "network_admin")
+        .payload(payload)
+        .sign()
 }
 
 fn registration(key: &NoteSigner, source: &str, types: &[&str]) -> Value {

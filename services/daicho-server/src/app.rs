@@ -11,6 +11,9 @@ use axum::http::HeaderName;
 use axum::response::IntoResponse;
 use axum::Router;
 use daicho_catalogue::Catalogue;
+use daicho_compliance::Rulebook;
+
+use crate::compliance::Compliance;
 use daicho_core::batch::BatchVerifier;
 use daicho_store::Store;
 use rand::RngCore as _;
@@ -81,6 +84,8 @@ pub struct Inner {
     pub sequencer: Sequencer,
     /// The regulation catalogue payloads are validated against.
     pub catalogue: &'static Catalogue,
+    /// The projections and the rules that evaluate them.
+    pub compliance: Arc<Compliance>,
     /// Limits and switches.
     pub limits: Limits,
     /// Prometheus counters.
@@ -110,7 +115,7 @@ impl AppState {
     pub fn new(
         store: Store,
         sequencer: Sequencer,
-        catalogue: &'static Catalogue,
+        compliance: Arc<Compliance>,
         limits: Limits,
     ) -> std::io::Result<AppState> {
         let mut secret = [0u8; 32];
@@ -118,7 +123,8 @@ impl AppState {
         Ok(AppState(Arc::new(Inner {
             store,
             sequencer,
-            catalogue,
+            catalogue: compliance.catalogue(),
+            compliance,
             limits,
             metrics: Metrics::default(),
             signatures: BatchVerifier::new(secret),
@@ -201,8 +207,9 @@ impl Running {
     }
 }
 
-/// Reads a catalogue directory into the map `Catalogue::from_files` takes.
-fn read_catalogue_dir(dir: &std::path::Path) -> anyhow::Result<Catalogue> {
+/// Reads a catalogue directory into the map `Catalogue::from_files` takes,
+/// and loads the catalogue and its rules from it.
+fn read_catalogue_dir(dir: &std::path::Path) -> anyhow::Result<(Catalogue, Rulebook)> {
     fn walk(
         root: &std::path::Path,
         dir: &std::path::Path,
@@ -229,19 +236,25 @@ fn read_catalogue_dir(dir: &std::path::Path) -> anyhow::Result<Catalogue> {
     }
     let mut files = std::collections::BTreeMap::new();
     walk(dir, dir, &mut files)?;
-    Catalogue::from_files(files)
-        .map_err(|e| anyhow::anyhow!("the catalogue in {} is refused:\n{e}", dir.display()))
+    let catalogue = Catalogue::from_files(files.clone())
+        .map_err(|e| anyhow::anyhow!("the catalogue in {} is refused:\n{e}", dir.display()))?;
+    let rules = Rulebook::from_files(&files, &catalogue)
+        .map_err(|e| anyhow::anyhow!("the rules in {} are refused:\n{e}", dir.display()))?;
+    Ok((catalogue, rules))
 }
 
 /// Initialises the data directory if needed, opens the store, starts the
 /// sequencer and binds the listener; returns once the service accepts
 /// connections.
 pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
-    let catalogue: &'static Catalogue = match &cfg.catalogue {
+    let (catalogue, rules): (&'static Catalogue, Rulebook) = match &cfg.catalogue {
         // Loaded once per process and kept for its lifetime, like the
         // embedded one, so that handlers need no reference counting.
-        Some(dir) => Box::leak(Box::new(read_catalogue_dir(dir)?)),
-        None => Catalogue::embedded(),
+        Some(dir) => {
+            let (catalogue, rules) = read_catalogue_dir(dir)?;
+            (Box::leak(Box::new(catalogue)), rules)
+        }
+        None => (Catalogue::embedded(), Rulebook::embedded().clone()),
     };
     let dir = DataDir::new(&cfg.data_dir);
     if !dir.is_initialised() {
@@ -277,7 +290,11 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
         .iter()
         .map(|w| crate::witness::cosigner::WitnessEndpoint::parse(w))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let state = AppState::new(store, sequencer, catalogue, limits)
+    // The projections are rebuilt from the store in the background and
+    // then follow it; a compliance request catches up before it answers.
+    let compliance = Arc::new(Compliance::new(catalogue, rules));
+    compliance.follow(store.clone());
+    let state = AppState::new(store, sequencer, compliance, limits)
         .context("starting the signature check threads")?;
     if !witnesses.is_empty() {
         // Off the append path: a witness that is down delays only its own

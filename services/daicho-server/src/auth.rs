@@ -21,8 +21,8 @@ mod authorized;
 
 pub(crate) use authorized::TokenCache;
 pub use authorized::{
-    Authorized, Export, ReadCatalogue, ReadCheckpoints, ReadEvents, ReadKeys, ReadLatestCheckpoint,
-    ReadProofs, RequiredPermission,
+    Authorized, Export, ReadCatalogue, ReadCheckpoints, ReadCompliance, ReadEvents, ReadKeys,
+    ReadLatestCheckpoint, ReadProofs, RequiredPermission,
 };
 
 /// The prefix of every token, so that a leaked one is recognisable by
@@ -58,6 +58,10 @@ pub enum Permission {
     ReadKeys,
     /// The whole bundle (`/v1/export`).
     Export,
+    /// Compliance evaluations, findings and projections (`/v1/compliance`,
+    /// `/v1/findings`, `/v1/state/…`): they name people and subjects, so a
+    /// reader does not see them.
+    ReadCompliance,
 }
 
 impl Role {

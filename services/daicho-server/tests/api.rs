@@ -1,5 +1,5 @@
-//! The API test suite, run against SQLite and against PostgreSQL at
-//! 127.0.0.1:5432 (each test in its own schema), plus the command-line and
+//! The API test suite, run against SQLite and against the PostgreSQL named
+//! by `DAICHO_TEST_DATABASE_URL` (each test in its own schema), plus the command-line and
 //! two-process tests. One integration-test binary for the crate.
 
 mod api {
@@ -9,31 +9,10 @@ mod api {
     pub mod witness;
 }
 
-use api::harness::Backend;
+// The suite's functions, for the tests declared below to call.
+use api::suite::*;
 
-/// Runs each suite function on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::api::suite::$name(crate::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::api::suite::$name(crate::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+daicho_testkit::on_both_backends!(
     happy_path_receipt_reads_proofs_export,
     idempotent_retry_returns_the_original_receipt,
     batch_appends_all_or_nothing,

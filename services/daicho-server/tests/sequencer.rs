@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use daicho_core::checkpoint::Checkpoint;
-use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventType, Label, SignedEvent, UnsignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::genesis_event;
 use daicho_core::merkle::{self, Tree};
@@ -17,32 +17,12 @@ use daicho_core::registry::{
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_server::last_checkpoint::LastCheckpointFile;
 use daicho_server::sequencer::{AppendError, Clock, Sequencer, SequencerConfig, StartError};
-use daicho_store::scratch::{Backend, ScratchDb};
 use daicho_store::Store;
+use daicho_testkit::event::numbered_id as id;
+use daicho_testkit::keys::signer;
+use daicho_testkit::{Backend, EventBuilder, ScratchDb};
 
-/// Declares each test once per backend.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(daicho_store::scratch::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(daicho_store::scratch::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+daicho_testkit::on_both_backends!(
     concurrent_appends_get_contiguous_seqs_and_valid_receipts,
     a_retry_returns_the_original_receipt,
     the_same_id_with_other_content_is_a_conflict,
@@ -65,9 +45,9 @@ struct Keys {
 
 fn keys() -> Keys {
     Keys {
-        ledger: NoteSigner::from_seed("kameoka.example/daicho", [1; 32]).unwrap(),
-        admin: NoteSigner::from_seed("admin", [2; 32]).unwrap(),
-        source: NoteSigner::from_seed("juki", [3; 32]).unwrap(),
+        ledger: signer("kameoka.example/daicho", 1),
+        admin: signer("admin", 2),
+        source: signer("juki", 3),
     }
 }
 
@@ -84,28 +64,10 @@ fn frozen_clock() -> Clock {
     Arc::new(|| RecordedAt::from_unix_micros(1_775_000_000_000_000).unwrap())
 }
 
-fn id(n: u64) -> EventId {
-    let mut b = [0u8; 16];
-    // The UUID's version and variant bits are in bytes 6 and 8, so the
-    // number goes where nothing overwrites it.
-    b[8..].copy_from_slice(&n.to_be_bytes());
-    EventId::from_bytes(b)
-}
-
 fn unsigned(n: u64, event_type: &str, source: &str, signer: &NoteSigner) -> UnsignedEvent {
-    UnsignedEvent {
-        event_id: id(n),
-        event_type: EventType::parse(event_type).unwrap(),
-        schema_version: 1,
-        occurred_at: OccurredAt::parse("2026-04-01T09:30:00+09:00").unwrap(),
-        actor: Actor {
-            id: Label::parse("clerk-1").unwrap(),
-            role: Label::parse("clerk").unwrap(),
-        },
-        source: Label::parse(source).unwrap(),
-        payload: serde_json::Map::new(),
-        key_id: signer.key_id(),
-    }
+    EventBuilder::new(signer, event_type, source)
+        .id(id(n))
+        .unsigned()
 }
 
 /// A source event numbered `n`, signed by the source key.
@@ -116,7 +78,6 @@ fn event(k: &Keys, n: u64) -> SignedEvent {
 }
 
 fn registration(k: &Keys, n: u64, key: &NoteSigner, source: &str) -> SignedEvent {
-    let mut e = unsigned(n, KEY_REGISTERED, "office", &k.admin);
     let r = KeyRegistration {
         key_id: key.key_id(),
         public_key: key.public_key(),
@@ -124,24 +85,21 @@ fn registration(k: &Keys, n: u64, key: &NoteSigner, source: &str) -> SignedEvent
         role: KeyRole::Source,
         types: vec![EventType::parse("resident.record.viewed").unwrap()],
     };
-    let serde_json::Value::Object(p) = serde_json::to_value(r).unwrap() else {
-        unreachable!()
-    };
-    e.payload = p;
-    e.sign(&k.admin)
+    EventBuilder::new(&k.admin, KEY_REGISTERED, "office")
+        .id(id(n))
+        .payload(serde_json::to_value(r).unwrap())
+        .sign()
 }
 
 fn revocation(k: &Keys, n: u64, key: &NoteSigner) -> SignedEvent {
-    let mut e = unsigned(n, KEY_REVOKED, "office", &k.admin);
     let r = KeyRevocation {
         key_id: key.key_id(),
         reason: "retired".into(),
     };
-    let serde_json::Value::Object(p) = serde_json::to_value(r).unwrap() else {
-        unreachable!()
-    };
-    e.payload = p;
-    e.sign(&k.admin)
+    EventBuilder::new(&k.admin, KEY_REVOKED, "office")
+        .id(id(n))
+        .payload(serde_json::to_value(r).unwrap())
+        .sign()
 }
 
 /// A database, a keys directory and a running sequencer over a ledger of
@@ -374,7 +332,7 @@ async fn the_same_id_with_other_content_is_a_conflict(backend: Backend) {
 
 async fn an_atomic_batch_with_a_bad_event_appends_nothing(backend: Backend) {
     let l = Ledger::new(backend).await;
-    let stranger = NoteSigner::from_seed("stranger", [9; 32]).unwrap();
+    let stranger = signer("stranger", 9);
     let unknown = unsigned(2, "resident.record.viewed", "juki", &stranger).sign(&stranger);
     let mut forged = event(&l.keys, 3);
     forged
@@ -416,7 +374,7 @@ async fn an_atomic_batch_with_a_bad_event_appends_nothing(backend: Backend) {
 
 async fn registry_changes_take_effect_in_order(backend: Backend) {
     let l = Ledger::new(backend).await;
-    let kiosk = NoteSigner::from_seed("kiosk", [7; 32]).unwrap();
+    let kiosk = signer("kiosk", 7);
     let by_kiosk = |n: u64| {
         let mut e = unsigned(n, "resident.record.viewed", "kiosk", &kiosk);
         e.payload.insert("n".into(), serde_json::json!(n));
@@ -730,7 +688,7 @@ async fn start_needs_an_initialised_database(backend: Backend) {
         .unwrap_err();
     assert!(matches!(err, StartError::Uninitialised), "{err:?}");
     // A genesis that names another ledger key is refused.
-    let stranger = NoteSigner::from_seed("kameoka.example/daicho", [8; 32]).unwrap();
+    let stranger = signer("kameoka.example/daicho", 8);
     let err = Sequencer::initialise(&store, &stranger, genesis(&k), &config(&dir))
         .await
         .unwrap_err();

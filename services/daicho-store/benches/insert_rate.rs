@@ -6,48 +6,34 @@
 //!
 //! Run: `cargo bench -p daicho-store --bench insert_rate`. Environment:
 //! `DAICHO_BENCH_ROWS` (rows per measurement, default 100000) and
-//! `DAICHO_TEST_POSTGRES_URL` (default the local test database). Prints one
+//! `DAICHO_TEST_DATABASE_URL` (default the local test database). Prints one
 //! line per measurement: `backend rows_per_commit rows seconds rows_per_second`,
 //! and, as a comment line, how long the start-up read of the leaf hashes
 //! and the tree rebuild take for the largest database.
 
 use std::time::Instant;
 
-use daicho_core::entry::Entry;
-use daicho_core::entry::Recorded;
-use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
-use daicho_core::keys::NoteSigner;
-use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_core::entry::{Entry, Recorded};
+use daicho_core::event::EventId;
+use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
-use daicho_store::scratch::{Backend, ScratchDb};
+use daicho_testkit::keys::signer;
+use daicho_testkit::{Backend, EventBuilder, ScratchDb};
 
 /// Rows shaped like the service's: a signed event of a few hundred bytes
 /// with a Japanese payload, chained entries. The signature is computed once
 /// and reused (the store never checks it), and every hash is computed here,
 /// before the clock starts.
 fn rows(n: u64) -> Vec<Recorded> {
-    let signer = NoteSigner::from_seed("juki", [3; 32]).unwrap();
-    let mut payload = serde_json::Map::new();
-    payload.insert("resident_id".into(), serde_json::json!("R-0001234567"));
-    payload.insert(
-        "住所".into(),
-        serde_json::json!("京都府亀岡市安町野々神8番地"),
-    );
-    payload.insert("purpose".into(), serde_json::json!("転入届の審査"));
-    let template = UnsignedEvent {
-        event_id: EventId::from_bytes([0; 16]),
-        event_type: EventType::parse("resident.record.viewed").unwrap(),
-        schema_version: 1,
-        occurred_at: OccurredAt::parse("2026-04-01T09:30:00+09:00").unwrap(),
-        actor: Actor {
-            id: Label::parse("clerk-0042").unwrap(),
-            role: Label::parse("resident_affairs_clerk").unwrap(),
-        },
-        source: Label::parse("juki").unwrap(),
-        payload,
-        key_id: signer.key_id(),
-    }
-    .sign(&signer);
+    let signer = signer("juki", 3);
+    let template = EventBuilder::new(&signer, "resident.record.viewed", "juki")
+        .actor("clerk-0042", "resident_affairs_clerk")
+        .payload(serde_json::json!({
+            "resident_id": "R-0001234567",
+            "住所": "京都府亀岡市安町野々神8番地",
+            "purpose": "転入届の審査",
+        }))
+        .sign();
     let recorded_at = RecordedAt::from_unix_micros(1_775_000_000_000_000).unwrap();
     let mut prev = Digest::ZERO;
     (0..n)

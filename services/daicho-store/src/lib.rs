@@ -16,7 +16,6 @@
 //! backends pass the same conformance suite (`tests/conformance.rs`).
 
 mod error;
-pub mod scratch;
 mod sequencing;
 mod store;
 mod stored;

@@ -594,7 +594,9 @@ impl PgColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scratch::ScratchDb;
+    // The testkit links its own copy of this crate, so only the scratch
+    // database's URL crosses over, never a `Store`.
+    use daicho_testkit::ScratchDb;
     use sqlx::PgPool;
 
     /// Sequential scans of `table` this backend has made, reported to the

@@ -5,37 +5,15 @@
 use std::time::Duration;
 
 use daicho_core::entry::Recorded;
-use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
-use daicho_core::keys::NoteSigner;
+use daicho_core::event::{EventId, EventType, Label};
 use daicho_core::ledger::{genesis_event, Ledger};
 use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
-use daicho_store::scratch::{Backend, ScratchDb};
 use daicho_store::{Store, StoreError};
+use daicho_testkit::keys::signer;
+use daicho_testkit::{Backend, EventBuilder, ScratchDb};
 
-/// Declares each test once per backend.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(daicho_store::scratch::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(daicho_store::scratch::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+daicho_testkit::on_both_backends!(
     empty_store_has_nothing,
     entries_round_trip_exactly,
     pagination_and_export_chunks,
@@ -75,10 +53,6 @@ macro_rules! insert_with_text_ids {
     };
 }
 
-fn signer(name: &str, seed: u8) -> NoteSigner {
-    NoteSigner::from_seed(name, [seed; 32]).unwrap()
-}
-
 fn at(micros: i64) -> RecordedAt {
     RecordedAt::from_unix_micros(1_775_000_000_000_000 + micros).unwrap()
 }
@@ -90,22 +64,6 @@ fn event_id(n: u64) -> EventId {
     b[0] = 0xda;
     b[8..].copy_from_slice(&n.to_be_bytes());
     EventId::from_bytes(b)
-}
-
-fn unsigned(id: EventId, event_type: &str, source: &str, signer: &NoteSigner) -> UnsignedEvent {
-    UnsignedEvent {
-        event_id: id,
-        event_type: EventType::parse(event_type).unwrap(),
-        schema_version: 1,
-        occurred_at: OccurredAt::parse("2026-04-01T09:30:00+09:00").unwrap(),
-        actor: Actor {
-            id: Label::parse("clerk-1").unwrap(),
-            role: Label::parse("clerk").unwrap(),
-        },
-        source: Label::parse(source).unwrap(),
-        payload: serde_json::Map::new(),
-        key_id: signer.key_id(),
-    }
 }
 
 /// A ledger of `n` entries: the genesis, the registration of a source key,
@@ -125,7 +83,6 @@ fn chain(n: u64) -> Vec<Recorded> {
     );
     let (mut ledger, g) = Ledger::create(genesis, at(0)).unwrap();
     let mut out = vec![g];
-    let mut reg = unsigned(event_id(1_000_001), KEY_REGISTERED, "情報政策課", &admin);
     let registration = KeyRegistration {
         key_id: source.key_id(),
         public_key: source.public_key(),
@@ -133,17 +90,18 @@ fn chain(n: u64) -> Vec<Recorded> {
         role: KeyRole::Source,
         types: vec![EventType::parse("resident.record.viewed").unwrap()],
     };
-    let serde_json::Value::Object(p) = serde_json::to_value(registration).unwrap() else {
-        unreachable!()
-    };
-    reg.payload = p;
+    let reg = EventBuilder::new(&admin, KEY_REGISTERED, "情報政策課")
+        .id(event_id(1_000_001))
+        .payload(serde_json::to_value(registration).unwrap())
+        .sign();
     let mut batch = ledger.begin(at(1));
-    batch.append(reg.sign(&admin), None).unwrap();
+    batch.append(reg, None).unwrap();
     for i in 0..n - 2 {
-        let mut e = unsigned(event_id(i), "resident.record.viewed", "juki", &source);
-        e.payload
-            .insert("住所".into(), serde_json::json!(format!("亀岡市 {i}")));
-        batch.append(e.sign(&source), None).unwrap();
+        let e = EventBuilder::new(&source, "resident.record.viewed", "juki")
+            .id(event_id(i))
+            .payload(serde_json::json!({ "住所": format!("亀岡市 {i}") }))
+            .sign();
+        batch.append(e, None).unwrap();
     }
     let staged = batch.finish();
     out.extend(staged.entries.iter().cloned());

@@ -5,7 +5,7 @@ use daicho_core::bundle;
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
 use daicho_core::keys::NoteSigner;
-use daicho_verify::testkit::{self, FINANCE, ORIGIN as ORIGIN_NAME, PERSONNEL, PERSONNEL_TYPE};
+use daicho_testkit::{self as testkit, FINANCE, ORIGIN as ORIGIN_NAME, PERSONNEL, PERSONNEL_TYPE};
 use ed25519_dalek::Signer as _;
 use serde_json::{json, Value};
 

@@ -10,7 +10,7 @@ mod signatures;
 use std::collections::BTreeMap;
 
 use daicho_core::checkpoint::Checkpoint;
-use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventId, EventType, Label, SignedEvent};
 use daicho_core::hash::{leaf_hash, Digest};
 use daicho_core::jcs::{self, JcsError};
 use daicho_core::keys::NoteSigner;
@@ -19,6 +19,7 @@ use daicho_core::merkle::Tree;
 use daicho_core::receipt::{Receipt, RECEIPT_FORMAT};
 use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_testkit::EventBuilder;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -115,23 +116,12 @@ fn source_event(
     payload: Value,
     at: &str,
 ) -> SignedEvent {
-    let Value::Object(payload) = payload else {
-        unreachable!("payloads are objects")
-    };
-    UnsignedEvent {
-        event_id: test_event_id(label),
-        event_type: EventType::parse(ty).expect("valid type"),
-        schema_version: 1,
-        occurred_at: OccurredAt::parse(at).expect("valid time"),
-        actor: Actor {
-            id: Label::parse("kameoka-0042").expect("valid"),
-            role: Label::parse("network_admin").expect("valid"),
-        },
-        source: Label::parse(source).expect("valid"),
-        payload,
-        key_id: key.key_id(),
-    }
-    .sign(key)
+    EventBuilder::new(key, ty, source)
+        .id(test_event_id(label))
+        .occurred_at(at)
+        .actor("kameoka-0042", "network_admin")
+        .payload(payload)
+        .sign()
 }
 
 /// The small ledger behind the event, entry, checkpoint and receipt vectors.

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use daicho_core::bundle::{self, Line};
 use daicho_core::Digest;
+use daicho_testkit as testkit;
 use daicho_verify::signature::{Mode, DEFAULT_BATCH};
-use daicho_verify::{testkit, verify_bundle, Options};
+use daicho_verify::{verify_bundle, Options};
 use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
 

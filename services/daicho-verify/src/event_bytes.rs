@@ -62,30 +62,21 @@ mod tests {
     use super::*;
     use daicho_core::bundle::{self, Line};
     use daicho_core::entry::Entry;
-    use daicho_core::event::{Actor, EventId, EventType, Label, UnsignedEvent};
+    use daicho_core::event::EventId;
     use daicho_core::keys::NoteSigner;
-    use daicho_core::timestamp::{OccurredAt, RecordedAt};
+    use daicho_core::timestamp::RecordedAt;
+    use daicho_testkit::EventBuilder;
 
     /// Both ways agree with the core; returns whether the line had spans.
     fn check(event_source: &str, payload: serde_json::Value) -> bool {
         let signer = NoteSigner::from_seed("k", [3; 32]).unwrap();
-        let serde_json::Value::Object(payload) = payload else {
-            unreachable!()
-        };
-        let event = UnsignedEvent {
-            event_id: EventId::from_bytes([5; 16]),
-            event_type: EventType::parse("a.b_c.d9").unwrap(),
-            schema_version: 3,
-            occurred_at: OccurredAt::parse("2026-04-01T09:30:00.5+09:00").unwrap(),
-            actor: Actor {
-                id: Label::parse("u1").unwrap(),
-                role: Label::parse("r").unwrap(),
-            },
-            source: Label::parse(event_source).unwrap(),
-            payload,
-            key_id: signer.key_id(),
-        }
-        .sign(&signer);
+        let event = EventBuilder::new(&signer, "a.b_c.d9", event_source)
+            .id(EventId::from_bytes([5; 16]))
+            .version(3)
+            .occurred_at("2026-04-01T09:30:00.5+09:00")
+            .actor("u1", "r")
+            .payload(payload)
+            .sign();
         let entry = Entry {
             seq: 12345,
             recorded_at: RecordedAt::from_unix_micros(1_775_001_600_123_456).unwrap(),

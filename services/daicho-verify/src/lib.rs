@@ -16,7 +16,6 @@ pub mod proof;
 pub mod receipt;
 pub mod report;
 pub mod signature;
-pub mod testkit;
 
 pub use bundle::{verify_bundle, verify_reader, Options, SavedCheckpoint};
 pub use report::{Class, Finding, Report};

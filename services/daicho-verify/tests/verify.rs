@@ -10,7 +10,7 @@ use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
 use daicho_core::merkle::Tree;
 use daicho_core::receipt::{Receipt, RECEIPT_FORMAT};
-use daicho_verify::testkit::{self, SampleLedger, FINANCE, PERSONNEL, PERSONNEL_TYPE};
+use daicho_testkit::{self as testkit, SampleLedger, FINANCE, PERSONNEL, PERSONNEL_TYPE};
 use daicho_verify::{verify_bundle, Class, Options, Report, SavedCheckpoint};
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 //! [`ProblemResponse`], declared once.
 
 pub mod catalogue;
+pub mod compliance;
 pub mod events;
 pub mod ops;
 pub mod reads;
@@ -50,6 +51,9 @@ use crate::problem::ProblemResponse;
         catalogue::list_roles,
         catalogue::list_event_types,
         catalogue::get_event_type,
+        compliance::evaluate_compliance,
+        compliance::list_findings,
+        compliance::get_state,
         ops::healthz,
         ops::readyz,
         ops::metrics,
@@ -68,6 +72,7 @@ use crate::problem::ProblemResponse;
         (name = "keys", description = "The key registry"),
         (name = "export", description = "The verifiable export bundle"),
         (name = "catalogue", description = "The regulation as data"),
+        (name = "compliance", description = "Article-by-article evaluation, findings and projections"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -138,6 +143,14 @@ pub fn openapi_json() -> String {
     s
 }
 
+/// A 400 `invalid_parameter` naming the query or path parameter at fault.
+pub(crate) fn bad_param(name: &str, message: impl Into<String>) -> crate::problem::ApiError {
+    let message = message.into();
+    crate::problem::ApiError::new(crate::problem::ErrorCode::InvalidParameter)
+        .detail(format!("{name}: {message}"))
+        .at(name, message)
+}
+
 /// Every route, before state and layers.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -160,6 +173,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/roles", get(catalogue::list_roles))
         .route("/v1/event-types", get(catalogue::list_event_types))
         .route("/v1/event-types/{type}", get(catalogue::get_event_type))
+        .route("/v1/compliance", get(compliance::evaluate_compliance))
+        .route("/v1/findings", get(compliance::list_findings))
+        .route("/v1/state/{projection}", get(compliance::get_state))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

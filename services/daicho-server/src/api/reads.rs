@@ -8,6 +8,7 @@ use axum::Json;
 use daicho_core::registry::Registry;
 use futures_util::TryStreamExt as _;
 
+use crate::api::bad_param;
 use crate::api::schemas::{
     ConsistencyProof, ConsistencyQuery, InclusionProof, InclusionQuery, KeysQuery, KeysView,
 };
@@ -74,13 +75,6 @@ pub async fn checkpoint_at(
         .map_err(|e| ApiError::internal("reading a checkpoint", &e))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     Ok(note(found))
-}
-
-fn bad_param(name: &str, message: impl Into<String>) -> ApiError {
-    let message = message.into();
-    ApiError::new(ErrorCode::InvalidParameter)
-        .detail(format!("{name}: {message}"))
-        .at(name, message)
 }
 
 /// An inclusion proof of entry `seq` in the tree of size `size`.

@@ -108,6 +108,11 @@ permission!(
     "Reading the catalogue."
 );
 permission!(Export, Permission::Export, "Exporting the bundle.");
+permission!(
+    ReadCompliance,
+    Permission::ReadCompliance,
+    "Reading compliance evaluations, findings and projections."
+);
 
 /// The latest checkpoint: public when so configured.
 #[derive(Debug)]

@@ -318,9 +318,8 @@ async fn cli_init_serve_keygen_register_sign_post_export() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_serve_processes_on_one_postgres_schema_never_fork() {
     let tmp = tempfile::tempdir().unwrap();
-    let schema = format!("t_{}", random_suffix());
-    let _guard = SchemaGuard(schema.clone());
-    let url = format!("{PG_BASE}?schema={schema}");
+    let db = ScratchDb::postgres();
+    let url = db.url().to_owned();
     let a_dir = tmp.path().join("a");
     let b_dir = tmp.path().join("b");
     let vkey = String::from_utf8(

@@ -1,6 +1,7 @@
 //! The one test harness: `spawn_app` starts the real router on port 0
-//! against a fresh SQLite file or a fresh PostgreSQL schema, and cleans the
-//! schema up when the app is dropped (even when the test panics).
+//! against a fresh SQLite file or a fresh PostgreSQL schema (the testkit's
+//! scratch database), and cleans the schema up when the app is dropped
+//! (even when the test panics).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,29 +9,21 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use daicho_core::bundle::{parse_line, Line};
 use daicho_core::checkpoint::Checkpoint;
-use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventId, EventType, Label, SignedEvent};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
 use daicho_core::ledger::Ledger;
 use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, KEY_REGISTERED, KEY_REVOKED};
-use daicho_core::timestamp::OccurredAt;
 use daicho_server::app::{self, Running};
 use daicho_server::auth::{self, Role};
 use daicho_server::cli::{LogFormat, ServeConfig};
 use daicho_server::client::{Client, FullResponse};
 use daicho_server::data_dir::DataDir;
 use daicho_server::keyfile;
+use daicho_testkit::EventBuilder;
 use rand::RngCore as _;
 use serde_json::{Map, Value};
 
-/// The PostgreSQL every PostgreSQL test uses, one schema each.
-pub const PG_BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// Which store the app runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use daicho_testkit::{Backend, ScratchDb};
 
 /// Limits small enough that the tests can exceed them cheaply.
 pub const TEST_MAX_BODY: usize = 256 * 1024;
@@ -43,36 +36,6 @@ pub fn random_suffix() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Drops a PostgreSQL schema from a fresh runtime on its own thread, so
-/// that it can run from `Drop` inside a test's runtime.
-pub fn drop_schema(schema: &str) {
-    let schema = schema.to_owned();
-    let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            use sqlx::Connection as _;
-            if let Ok(mut c) = sqlx::PgConnection::connect(PG_BASE).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                    .execute(&mut c)
-                    .await;
-                let _ = c.close().await;
-            }
-        });
-    })
-    .join();
-}
-
-/// A PostgreSQL schema that is dropped with this guard.
-pub struct SchemaGuard(pub String);
-impl Drop for SchemaGuard {
-    fn drop(&mut self) {
-        drop_schema(&self.0);
-    }
-}
-
 /// A running app and everything a test needs to talk to it.
 pub struct TestApp {
     pub client: Client,
@@ -82,7 +45,7 @@ pub struct TestApp {
     pub running: Option<Running>,
     pub database_url: Option<String>,
     pub dir: tempfile::TempDir,
-    _schema: Option<SchemaGuard>,
+    _db: Option<ScratchDb>,
 }
 
 /// The configuration the tests serve with.
@@ -115,16 +78,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the app on a fresh ledger with a changed configuration.
 pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, schema) = match backend {
-        Backend::Sqlite => (None, None),
-        Backend::Postgres => {
-            let schema = format!("t_{}", random_suffix());
-            (
-                Some(format!("{PG_BASE}?schema={schema}")),
-                Some(SchemaGuard(schema)),
-            )
-        }
+    // On SQLite the app keeps its database in its data directory.
+    let db = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(ScratchDb::postgres()),
     };
+    let database_url = db.as_ref().map(|db| db.url().to_owned());
     let mut cfg = test_config(dir.path().join("data"), database_url.clone());
     change(&mut cfg);
     let running = app::start(cfg).await.expect("the app starts");
@@ -151,7 +110,7 @@ pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut ServeConf
         running: Some(running),
         database_url,
         dir,
-        _schema: schema,
+        _db: db,
     }
 }
 
@@ -234,20 +193,13 @@ pub fn sign_event(
     role: &str,
     payload: Map<String, Value>,
 ) -> SignedEvent {
-    UnsignedEvent {
-        event_id: new_event_id(),
-        event_type: EventType::parse(event_type).unwrap(),
-        schema_version: version,
-        occurred_at: OccurredAt::parse(&now_rfc3339()).unwrap(),
-        actor: Actor {
-            id: Label::parse("staff-0001").unwrap(),
-            role: Label::parse(role).unwrap(),
-        },
-        source: Label::parse(source).unwrap(),
-        payload,
-        key_id: signer.key_id(),
-    }
-    .sign(signer)
+    EventBuilder::new(signer, event_type, source)
+        .id(new_event_id())
+        .version(version)
+        .occurred_at(&now_rfc3339())
+        .actor("staff-0001", role)
+        .payload(Value::Object(payload))
+        .sign()
 }
 
 /// A registered source system.

@@ -1,18 +1,26 @@
 //! Throw-away databases for tests: a fresh SQLite file in a temporary
 //! directory, or a fresh schema in the test PostgreSQL database, removed
 //! when the handle is dropped. Every test of the store, the sequencer and
-//! the HTTP API runs against these, once per backend.
+//! the HTTP API runs against these, once per backend
+//! ([`on_both_backends!`](crate::on_both_backends)).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Store, StoreError};
+use daicho_store::{Store, StoreError};
 
-/// The environment variable naming the PostgreSQL database tests use.
-pub const POSTGRES_URL_VAR: &str = "DAICHO_TEST_POSTGRES_URL";
+/// The environment variable naming the PostgreSQL database that tests and
+/// benchmarks use, each in schemas of its own.
+pub const DATABASE_URL_VAR: &str = "DAICHO_TEST_DATABASE_URL";
 
-/// The test PostgreSQL database when [`POSTGRES_URL_VAR`] is unset.
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The test PostgreSQL database when [`DATABASE_URL_VAR`] is unset.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The test PostgreSQL database: [`DATABASE_URL_VAR`], or
+/// [`DEFAULT_DATABASE_URL`] when it is unset.
+pub fn database_url() -> String {
+    std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
 
 /// Which backend a scratch database uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +74,10 @@ impl ScratchDb {
         }
     }
 
-    /// A fresh schema (created on first open) in the database named by
-    /// [`POSTGRES_URL_VAR`], or [`DEFAULT_POSTGRES_URL`].
+    /// A fresh schema (created on first open) in the test database,
+    /// [`database_url`].
     pub fn postgres() -> ScratchDb {
-        let base_url =
-            std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let base_url = database_url();
         let schema = format!("daicho_test_{}", unique_name());
         let sep = if base_url.contains('?') { '&' } else { '?' };
         ScratchDb {

@@ -1,5 +1,5 @@
-//! Bundles built from fixed seeds, for this crate's tests and benchmark and
-//! for the test-vector generator.
+//! Sample and tampered ledgers from fixed seeds, for the verifier's tests
+//! and benchmark and for the test-vector generator.
 //!
 //! [`sample_ledger`] builds a small ledger with the core's own ledger
 //! builder (`ledger::genesis_event`, `Ledger::create`, `begin`, `append`,
@@ -15,7 +15,7 @@
 use daicho_core::bundle::{self, Header, BUNDLE_FORMAT};
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
-use daicho_core::event::{Actor, EventId, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventId, EventType, SignedEvent};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
 use daicho_core::ledger::{genesis_event, Ledger};
 use daicho_core::merkle::Tree;
@@ -23,55 +23,10 @@ use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, KEY_REGISTE
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
 use daicho_core::Digest;
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-/// The origin of every test ledger (and the name of its ledger key).
-pub const ORIGIN: &str = "kameoka.example/daicho/test";
-/// The source name of the finance system's key.
-pub const FINANCE: &str = "zaimu-system";
-/// The source name of the personnel system's key.
-pub const PERSONNEL: &str = "jinji-system";
-/// Event types the finance key may sign.
-pub const FINANCE_TYPES: [&str; 2] = ["kameoka.payment.approved", "kameoka.document.filed"];
-/// The event type the personnel key may sign.
-pub const PERSONNEL_TYPE: &str = "kameoka.access.granted";
-
-/// The keys of a test ledger, all from one seed.
-#[derive(Debug, Clone)]
-pub struct Keys {
-    /// The ledger key: signs the genesis and the checkpoints.
-    pub ledger: NoteSigner,
-    /// The first administrator key: registers and revokes source keys.
-    pub admin: NoteSigner,
-    /// The finance system's key.
-    pub finance: NoteSigner,
-    /// The personnel system's key (revoked in the sample ledger).
-    pub personnel: NoteSigner,
-    /// A key nobody registered, for forged checkpoints and events.
-    pub stranger: NoteSigner,
-}
-
-fn seed_of(seed: u64, role: &str) -> [u8; 32] {
-    let mut data = seed.to_le_bytes().to_vec();
-    data.extend_from_slice(role.as_bytes());
-    Digest::of(&data).0
-}
-
-impl Keys {
-    /// The keys for `seed`.
-    pub fn new(seed: u64) -> Keys {
-        let signer = |role: &str, name: &str| {
-            NoteSigner::from_seed(name, seed_of(seed, role)).expect("a valid key name")
-        };
-        Keys {
-            ledger: signer("ledger", ORIGIN),
-            admin: signer("admin", "admin"),
-            finance: signer("finance", FINANCE),
-            personnel: signer("personnel", PERSONNEL),
-            stranger: signer("stranger", ORIGIN),
-        }
-    }
-}
+use crate::event::{label, EventBuilder, OCCURRED_AT};
+use crate::keys::{seed_of, Keys, FINANCE, FINANCE_TYPES, PERSONNEL, PERSONNEL_TYPE};
 
 /// A ledger's events and its bundle.
 #[derive(Debug, Clone)]
@@ -113,26 +68,11 @@ pub fn recorded_at(n: u64) -> RecordedAt {
     RecordedAt::from_unix_micros(START + n as i64 * 1_000_000).expect("in range")
 }
 
-fn occurred_at() -> OccurredAt {
-    OccurredAt::parse("2026-04-01T09:30:00+09:00").expect("valid")
-}
-
 fn event_id(seed: u64, n: u64) -> EventId {
     let mut data = seed.to_le_bytes().to_vec();
     data.extend_from_slice(&n.to_le_bytes());
     let d = Digest::of(&data);
     EventId::from_bytes(d.0[..16].try_into().expect("16 bytes"))
-}
-
-fn label(s: &str) -> Label {
-    Label::parse(s).expect("a valid label")
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        _ => unreachable!("payloads are objects"),
-    }
 }
 
 /// An event of type `event_type` signed by `signer` for `source`, with a
@@ -144,24 +84,15 @@ pub fn source_event(
     n: u64,
     id: (u64, u64),
 ) -> SignedEvent {
-    UnsignedEvent {
-        event_id: event_id(id.0, id.1),
-        event_type: EventType::parse(event_type).expect("a valid type"),
-        schema_version: 1,
-        occurred_at: occurred_at(),
-        actor: Actor {
-            id: label(&format!("staff-{:04}", n % 97)),
-            role: label("clerk"),
-        },
-        source: label(source),
-        payload: object(json!({
+    EventBuilder::new(signer, event_type, source)
+        .id(event_id(id.0, id.1))
+        .actor(&format!("staff-{:04}", n % 97), "clerk")
+        .payload(json!({
             "document": format!("KM-2026-{n:06}"),
             "amount": n * 1000 % 9_999_991,
             "note": "亀岡市 情報セキュリティ 監査記録",
-        })),
-        key_id: signer.key_id(),
-    }
-    .sign(signer)
+        }))
+        .sign()
 }
 
 fn registration(
@@ -207,20 +138,11 @@ fn admin_event(
     payload: Value,
     id: (u64, u64),
 ) -> SignedEvent {
-    UnsignedEvent {
-        event_id: event_id(id.0, id.1),
-        event_type: EventType::parse(event_type).expect("valid"),
-        schema_version: 1,
-        occurred_at: occurred_at(),
-        actor: Actor {
-            id: label("admin-01"),
-            role: label("administrator"),
-        },
-        source: label("admin"),
-        payload: object(payload),
-        key_id: admin.key_id(),
-    }
-    .sign(admin)
+    EventBuilder::new(admin, event_type, "admin")
+        .id(event_id(id.0, id.1))
+        .actor("admin-01", "administrator")
+        .payload(payload)
+        .sign()
 }
 
 /// The header line's object for a ledger key.
@@ -252,7 +174,7 @@ pub fn sample_ledger(seed: u64) -> SampleLedger {
         keys.admin.public_key(),
         label("admin"),
         event_id(seed, 0),
-        occurred_at(),
+        OccurredAt::parse(OCCURRED_AT).expect("valid"),
     );
     let mut script: Vec<SignedEvent> = vec![
         registration(&keys.admin, &keys.finance, &FINANCE_TYPES, (seed, 1)),
@@ -385,7 +307,7 @@ pub fn large_ledger(
         keys.admin.public_key(),
         label("admin"),
         event_id(1, 0),
-        occurred_at(),
+        OccurredAt::parse(OCCURRED_AT).expect("valid"),
     );
     let first_source_seq = 1 + sources.len() as u64;
     let mut script: Vec<SignedEvent> = sources

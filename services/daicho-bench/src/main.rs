@@ -14,19 +14,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use daicho_core::entry::Recorded;
-use daicho_core::event::{Actor, EventType, Label, SignedEvent, UnsignedEvent};
+use daicho_core::event::{EventType, Label, SignedEvent};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
 use daicho_core::registry::{KeyRegistration, KeyRole, KEY_REGISTERED};
-use daicho_core::timestamp::{OccurredAt, RecordedAt};
+use daicho_core::timestamp::RecordedAt;
 use daicho_server::app::{self, Running};
 use daicho_server::cli::{LogFormat, ServeConfig};
 use daicho_server::client::Client;
 use daicho_server::data_dir::DataDir;
 use daicho_server::keyfile;
 use daicho_store::Store;
+use daicho_testkit::EventBuilder;
 use rand::RngCore as _;
 use serde_json::{json, Map, Value};
 
@@ -37,11 +38,12 @@ use serde_json::{json, Map, Value};
     about = "Ingest benchmark of the daicho service over loopback"
 )]
 struct Options {
-    /// Backends to measure: sqlite, postgres, or both.
-    #[arg(long, default_value = "both")]
-    backend: String,
-    /// PostgreSQL base URL (a fresh schema is created and dropped).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    /// Backends to measure.
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    backend: Backends,
+    /// PostgreSQL base URL (fresh schemas are created in it and left for
+    /// inspection).
+    #[arg(long, env = daicho_testkit::DATABASE_URL_VAR, default_value = daicho_testkit::DEFAULT_DATABASE_URL)]
     postgres: String,
     /// Single-event POSTs per concurrency level.
     #[arg(long, default_value_t = 4000)]
@@ -68,10 +70,32 @@ struct Options {
     /// Rounds of each scenario; the best round is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only this scenario after the references (`single` at concurrency 64,
-    /// `batches` or `scale`), for profiling or a quick look.
-    #[arg(long)]
-    only: Option<String>,
+    /// Only this scenario after the references, for profiling or a quick
+    /// look.
+    #[arg(long, value_enum)]
+    only: Option<Scenario>,
+}
+
+/// The backends `--backend` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backends {
+    /// An SQLite file in a temporary data directory.
+    Sqlite,
+    /// Fresh schemas of the PostgreSQL at `--postgres`.
+    Postgres,
+    /// SQLite, then PostgreSQL.
+    Both,
+}
+
+/// A scenario `--only` runs alone after the references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// Single-event POSTs at concurrency 64.
+    Single,
+    /// The batch scenario at each `--batch-concurrency`.
+    Batches,
+    /// The small and the big ledger in alternation.
+    Scale,
 }
 
 /// One measured scenario.
@@ -178,21 +202,14 @@ fn sign(
     role: &str,
     payload: Map<String, Value>,
 ) -> SignedEvent {
-    UnsignedEvent {
+    EventBuilder::new(signer, event_type, source)
         // As `daicho sign` makes them: time-ordered (UUID version 7).
-        event_id: daicho_server::commands::fresh_event_id(),
-        event_type: EventType::parse(event_type).expect("valid type"),
-        schema_version: version,
-        occurred_at: OccurredAt::parse(&now_text()).expect("valid time"),
-        actor: Actor {
-            id: Label::parse("bench-actor").expect("label"),
-            role: Label::parse(role).expect("label"),
-        },
-        source: Label::parse(source).expect("label"),
-        payload,
-        key_id: signer.key_id(),
-    }
-    .sign(signer)
+        .id(daicho_server::commands::fresh_event_id())
+        .version(version)
+        .occurred_at(&now_text())
+        .actor("bench-actor", role)
+        .payload(Value::Object(payload))
+        .sign()
 }
 
 /// A source key and the sample; signs events on demand.
@@ -436,20 +453,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let opts = Options::parse();
-    if let Some(o) = opts.only.as_deref() {
-        if !matches!(o, "single" | "batches" | "scale") {
-            bail!("--only takes single, batches or scale, not {o:?}");
-        }
-    }
     let sample = sample()?;
     let mut backends = Vec::new();
-    if matches!(opts.backend.as_str(), "sqlite" | "both") {
+    if matches!(opts.backend, Backends::Sqlite | Backends::Both) {
         backends.push(Backend {
             name: "SQLite",
             schema: None,
         });
     }
-    if matches!(opts.backend.as_str(), "postgres" | "both") {
+    if matches!(opts.backend, Backends::Postgres | Backends::Both) {
         let mut b = [0u8; 4];
         rand::rngs::OsRng.fill_bytes(&mut b);
         let schema = format!(
@@ -530,10 +542,10 @@ async fn main() -> anyhow::Result<()> {
         // Every scenario runs `rounds` times and keeps its best round: the
         // machine is shared, and the best round is the one least disturbed.
         let mut results = Vec::new();
-        let only = opts.only.as_deref();
+        let only = opts.only;
         let levels: &[usize] = match only {
             None => &[1, 16, 64],
-            Some("single") => &[64],
+            Some(Scenario::Single) => &[64],
             Some(_) => &[],
         };
         for &c in levels {
@@ -559,7 +571,7 @@ async fn main() -> anyhow::Result<()> {
         let mut shares = Vec::new();
         let framing = &ref_events[..ref_events.len().min(5000)];
         let batch_levels: &[usize] = match only {
-            None | Some("batches") => &opts.batch_concurrency,
+            None | Some(Scenario::Batches) => &opts.batch_concurrency,
             Some(_) => &[],
         };
         for &c in batch_levels {
@@ -624,7 +636,7 @@ async fn main() -> anyhow::Result<()> {
         // entries and one to `big`, then loaded at concurrency 64 in
         // alternation; the start time is the service's on the big ledger.
         let mut scale = None;
-        if opts.big > 0 && only.is_none_or(|o| o == "scale") {
+        if opts.big > 0 && only.is_none_or(|o| o == Scenario::Scale) {
             let small = Prepared::new(b, &opts, "small_", &sample, 10_000).await?;
             let big = Prepared::new(b, &opts, "big_", &sample, opts.big).await?;
             let mut best_small: Option<Measured> = None;
