@@ -443,6 +443,17 @@ fn the_acts_of_the_domain_map_have_event_types() {
             "improvement.implemented",
             "standard.revised",
             "procedure.adopted",
+            "department.established",
+            "section.established",
+            "section.abolished",
+            "staff.transferred",
+            "asset.assigned",
+            "asset.unassigned",
+            "system.registered",
+            "vulnerability.identified",
+            "self_inspection.forwarded",
+            "finding.remarked",
+            "report.issued",
         ]
         .map(str::to_owned),
     );
@@ -774,6 +785,158 @@ fn invalid_payloads_are_refused_with_the_exact_pointers() {
             found[0].message.contains(words),
             "{case}: message {:?} lacks {words:?}",
             found[0].message
+        );
+    }
+}
+
+/// An audit ledger records what happened, including what was done wrong: a
+/// record that omits what an obligation asks for (an erasure, an approval, an
+/// encryption flag, the roles a report went to) is well formed, passes the door
+/// and is left to a rule to report.
+#[test]
+fn a_record_that_breaks_an_obligation_passes_the_door() {
+    // (event type, the obligations removed from its first example)
+    let cases: [(&str, &[&str]); 13] = [
+        ("media.disposed", &["erasure", "performed_by"]),
+        ("equipment.disposed", &["erasure"]),
+        ("mfp.decommissioned", &["erasure"]),
+        ("usb.erased", &["erasure"]),
+        ("usb.taken_out", &["ledger_entry"]),
+        ("usb.returned", &["ledger_entry"]),
+        ("information.transmitted", &["protection"]),
+        (
+            "usb.registered",
+            &["hardware_encryption", "password_authentication"],
+        ),
+        ("data.used", &["approval"]),
+        ("data.output", &["approval"]),
+        ("audit.auditor.assigned", &["independent", "qualifications"]),
+        ("ic_card.loss.reported", &["reported_to"]),
+        ("exception.requested", &["reason", "minor"]),
+    ];
+    for (event_type, obligations) in cases {
+        let mut payload = example(event_type);
+        for field in obligations {
+            assert!(
+                payload.as_object_mut().unwrap().remove(*field).is_some(),
+                "{event_type}: the first example should carry {field}"
+            );
+        }
+        assert_eq!(
+            catalogue().validate(event_type, 1, "info_manager", &payload),
+            Ok(()),
+            "{event_type} without {obligations:?}"
+        );
+    }
+    // An obligation that is present is still checked for its shape.
+    let mut payload = example("media.disposed");
+    payload["erasure"]
+        .as_object_mut()
+        .unwrap()
+        .remove("irrecoverable");
+    assert_eq!(
+        pointers(&violations("media.disposed", &payload)),
+        ["/erasure/irrecoverable"]
+    );
+    // What identifies the act and its subject stays required.
+    let mut payload = example("media.disposed");
+    payload.as_object_mut().unwrap().remove("media");
+    assert_eq!(
+        pointers(&violations("media.disposed", &payload)),
+        ["/media"]
+    );
+}
+
+/// The master data and the links the rules read are recorded at the pointers
+/// the rules name.
+#[test]
+fn the_facts_the_rules_read_are_at_their_pointers() {
+    let cases = [
+        ("department.established", "/department/code"),
+        ("section.established", "/section/code"),
+        ("section.established", "/department/code"),
+        ("section.abolished", "/section/code"),
+        ("staff.hired", "/staff/staff_id"),
+        ("staff.hired", "/section/code"),
+        ("staff.hired", "/department/code"),
+        ("staff.transferred", "/staff/staff_id"),
+        ("staff.transferred", "/from_section/code"),
+        ("staff.transferred", "/to_section/code"),
+        ("staff.transferred", "/effective_date"),
+        ("asset.assigned", "/device/asset_id"),
+        ("asset.assigned", "/holder/staff_id"),
+        ("asset.unassigned", "/device/asset_id"),
+        ("asset.unassigned", "/holder/staff_id"),
+        ("system.registered", "/owner_section/code"),
+        ("system.registered", "/procedure_id"),
+        ("audit.auditor.assigned", "/auditor_section/code"),
+        ("audit.auditor.assigned", "/auditor_department/code"),
+        ("audit.ordered", "/audited_sections/0/code"),
+        ("vulnerability.identified", "/systems/0/system_id"),
+        ("patch.applied", "/advisory_id"),
+        ("patch.applied", "/system/system_id"),
+        ("self_inspection.forwarded", "/recipient"),
+        ("exception.requested", "/refs/0"),
+        ("finding.remarked", "/finding_id"),
+        ("report.issued", "/sha256"),
+    ];
+    for (event_type, pointer) in cases {
+        assert!(
+            example(event_type).pointer(pointer).is_some(),
+            "{event_type} has nothing at {pointer}"
+        );
+    }
+    let second = |event_type: &str| -> Value {
+        catalogue().event_type(event_type).unwrap().versions[0].examples[1].clone()
+    };
+    assert!(second("asset.assigned").pointer("/card_id").is_some());
+    assert!(second("finding.remarked")
+        .pointer("/accepted_by/role")
+        .is_some());
+    assert_eq!(
+        second("self_inspection.forwarded").pointer("/recipient"),
+        Some(&json!("committee"))
+    );
+}
+
+#[test]
+fn the_new_fields_refuse_what_is_malformed() {
+    type Mutation = fn(&mut Value);
+    // (event type, mutation of its first example, the one pointer refused)
+    let cases: [(&str, Mutation, &str); 5] = [
+        (
+            "exception.requested",
+            |p| p["refs"] = json!(["24-5", "第46条"]),
+            "/refs/1",
+        ),
+        // The subject of an assignment is required in one of its forms.
+        (
+            "asset.assigned",
+            |p| {
+                p.as_object_mut().unwrap().remove("device");
+            },
+            "",
+        ),
+        ("report.issued", |p| p["sha256"] = json!("3B7E"), "/sha256"),
+        // One recipient per forwarding: the list of recipients is gone.
+        (
+            "self_inspection.forwarded",
+            |p| p["reported_to"] = json!(["cio", "committee"]),
+            "/reported_to",
+        ),
+        (
+            "finding.remarked",
+            |p| p["kind"] = json!("complaint"),
+            "/kind",
+        ),
+    ];
+    for (event_type, mutate, pointer) in cases {
+        let mut payload = example(event_type);
+        mutate(&mut payload);
+        assert_eq!(
+            pointers(&violations(event_type, &payload)),
+            [pointer],
+            "{event_type}"
         );
     }
 }
