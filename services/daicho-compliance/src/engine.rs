@@ -32,6 +32,10 @@ pub(crate) struct Raw {
     pub subject: Option<String>,
     /// The entries it rests on, ascending.
     pub seqs: Vec<u64>,
+    /// The entry it is about (the act, the trigger, the item opened): with
+    /// the rule, the subject and `at`, what names it whatever later entries
+    /// add to it.
+    pub anchor: u64,
     /// When it became a finding.
     pub at: OffsetDateTime,
     /// The seq of the entry that resolved it, and when.
@@ -71,6 +75,7 @@ fn raw(kind: FindingKind, subject: Option<String>, seqs: Vec<u64>, at: OffsetDat
     Raw {
         kind,
         subject,
+        anchor: seqs.last().copied().unwrap_or(0),
         seqs,
         at,
         resolved: None,
@@ -80,6 +85,11 @@ fn raw(kind: FindingKind, subject: Option<String>, seqs: Vec<u64>, at: OffsetDat
 }
 
 impl Raw {
+    fn anchored(mut self, seq: u64) -> Raw {
+        self.anchor = seq;
+        self
+    }
+
     fn says(mut self, ja: String, en: String) -> Raw {
         self.actual_ja = ja;
         self.actual_en = en;
@@ -283,21 +293,23 @@ fn prior_approval(
             seqs.push(act.seq);
             let subject = subject.or_else(|| act_application.and_then(|p| act.text(p)));
             out.push(
-                raw(FindingKind::Violation, subject, seqs, act.occurred_at).says(
-                    format!(
-                        "{}の{}（{}）について、{}。",
-                        time_ja(act.occurred_at),
-                        act.event_type,
-                        act.actor_role,
-                        ja
+                raw(FindingKind::Violation, subject, seqs, act.occurred_at)
+                    .anchored(act.seq)
+                    .says(
+                        format!(
+                            "{}の{}（{}）について、{}。",
+                            time_ja(act.occurred_at),
+                            act.event_type,
+                            act.actor_role,
+                            ja
+                        ),
+                        format!(
+                            "{} at {}: {}.",
+                            act.event_type,
+                            date_en(act.occurred_at),
+                            en
+                        ),
                     ),
-                    format!(
-                        "{} at {}: {}.",
-                        act.event_type,
-                        date_en(act.occurred_at),
-                        en
-                    ),
-                ),
             );
         }
     }
@@ -446,6 +458,7 @@ fn latency(
         .state
         .of_types(&trigger.types)
         .into_iter()
+        .filter(|t| trigger.selects(&t.payload))
         .filter_map(|t| t.text(&trigger.subject).map(|s| (t, s)))
         .collect();
     let mut next_trigger: HashMap<u64, u64> = HashMap::new();
@@ -482,6 +495,7 @@ fn latency(
                     vec![t.seq, r.seq],
                     due,
                 )
+                .anchored(t.seq)
                 .says(
                     format!(
                         "{}の{}に対する{}が{}に行われ、{}の期限を過ぎていた。",
@@ -786,6 +800,9 @@ fn ageing(cx: &Context<'_>, open: &Selector, close: &Selector, threshold: &str) 
     }
     let mut out = Vec::new();
     for o in cx.state.of_types(&open.types) {
+        if !open.selects(&o.payload) {
+            continue;
+        }
         let Some(subject) = o.text(&open.subject) else {
             continue;
         };
@@ -838,7 +855,7 @@ fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<
     }
     let mut out = Vec::new();
     for a in cx.state.of_types(&acts.types) {
-        if a.occurred_at >= cx.horizon {
+        if a.occurred_at >= cx.horizon || !acts.selects(&a.payload) {
             continue;
         }
         let Some(subject) = a.text(&acts.subject) else {

@@ -92,7 +92,8 @@ pub enum FindingState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable id: the first 16 hex digits of SHA-256 over the rule id, the
-    /// subject and the seqs it rests on.
+    /// subject, the entry it is about and when it became a finding; later
+    /// entries (the one that resolves it) do not change it.
     pub id: String,
     /// The rule that found it.
     pub rule: String,
@@ -313,10 +314,8 @@ fn finding_id(rule: &Rule, raw: &Raw) -> String {
     h.update(rule.id.as_bytes());
     h.update([0]);
     h.update(raw.subject.as_deref().unwrap_or("").as_bytes());
-    for s in &raw.seqs {
-        h.update([0]);
-        h.update(s.to_string().as_bytes());
-    }
+    h.update([0]);
+    h.update(raw.anchor.to_string().as_bytes());
     h.update([0]);
     h.update(raw.at.unix_timestamp().to_string().as_bytes());
     hex::encode(&h.finalize()[..8])

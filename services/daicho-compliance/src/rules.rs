@@ -71,6 +71,29 @@ pub struct Selector {
     pub types: Vec<String>,
     /// RFC 6901 pointer to the subject's id in their payloads.
     pub subject: String,
+    /// Only the events whose payload has one of these values at a pointer
+    /// (e.g. only temporary and part-time staff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<OnlyWhere>,
+}
+
+/// A filter on a payload value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlyWhere {
+    /// Pointer into the payload.
+    pub pointer: String,
+    /// The values that select an event.
+    pub any_of: Vec<String>,
+}
+
+impl Selector {
+    /// Whether an event with this payload is selected (its type aside).
+    pub fn selects(&self, payload: &serde_json::Map<String, Value>) -> bool {
+        self.only.as_ref().is_none_or(|o| {
+            crate::state::text_at(payload, &o.pointer).is_some_and(|v| o.any_of.contains(&v))
+        })
+    }
 }
 
 /// How long an approval lasts.

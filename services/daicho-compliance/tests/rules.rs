@@ -131,7 +131,11 @@ fn first(types: &[String]) -> &str {
 }
 
 fn sel_payload(s: &Selector, id: &str) -> Value {
-    with(&[(&s.subject, json!(id))])
+    let mut p = with(&[(&s.subject, json!(id))]);
+    if let Some(only) = &s.only {
+        set(&mut p, &only.pointer, json!(only.any_of[0]));
+    }
+    p
 }
 
 /// The violating scenario and its compliant twin for one rule, built from
@@ -752,4 +756,26 @@ fn the_same_inputs_give_the_same_bytes() {
     assert_eq!(a.canonical_bytes(), b.canonical_bytes());
     assert_eq!(a.articles.len(), 87);
     assert_eq!(a.tree_size, 1);
+}
+
+#[test]
+fn a_selector_filter_limits_a_rule_to_the_events_it_names() {
+    let rule = Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == "15-2.consent-on-hiring")
+        .unwrap();
+    let hire = |employment: &str| {
+        act(
+            "staff.hired",
+            "2026-05-11T10:00:00+09:00",
+            "info_manager",
+            json!({"staff": {"staff_id": "K-9"}, "employment": employment}),
+        )
+    };
+    assert_eq!(findings_of(rule, &[hire("temporary")]).len(), 1);
+    assert!(
+        findings_of(rule, &[hire("regular")]).is_empty(),
+        "regular staff sign no 第15条 consent"
+    );
 }

@@ -4,12 +4,14 @@
 
 mod api {
     pub mod cli;
+    pub mod compliance;
     pub mod harness;
     pub mod suite;
     pub mod witness;
 }
 
 // The suite's functions, for the tests declared below to call.
+use api::compliance::*;
 use api::suite::*;
 
 daicho_testkit::on_both_backends!(
@@ -30,6 +32,7 @@ daicho_testkit::on_both_backends!(
     retry_after_the_window_returns_the_original_receipt,
     metrics_do_not_count_retries,
     parameter_refusals_name_the_parameter,
+    compliance_findings_and_state,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

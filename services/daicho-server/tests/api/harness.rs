@@ -374,3 +374,27 @@ pub fn verify_bundle(bytes: &[u8], ledger_key: &NoteVerifier) -> u64 {
     }
     tree.size()
 }
+
+/// The problem body of a response, checking its media type.
+pub fn problem(res: &daicho_server::client::FullResponse) -> Value {
+    assert_eq!(
+        res.content_type.as_deref(),
+        Some("application/problem+json"),
+        "status {} body {}",
+        res.status,
+        res.text()
+    );
+    res.json()
+}
+
+/// The pointers of a problem's errors.
+pub fn pointers(p: &Value) -> Vec<String> {
+    p["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["pointer"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

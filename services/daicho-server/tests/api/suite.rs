@@ -6,28 +6,6 @@ use serde_json::{json, Value};
 
 use super::harness::*;
 
-fn problem(res: &daicho_server::client::FullResponse) -> Value {
-    assert_eq!(
-        res.content_type.as_deref(),
-        Some("application/problem+json"),
-        "status {} body {}",
-        res.status,
-        res.text()
-    );
-    res.json()
-}
-
-fn pointers(p: &Value) -> Vec<String> {
-    p["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["pointer"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub async fn happy_path_receipt_reads_proofs_export(backend: Backend) {
     let app = spawn_app(backend).await;
     let src = app.register_source(&[]).await;

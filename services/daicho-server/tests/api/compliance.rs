@@ -1,0 +1,164 @@
+//! The compliance endpoints over a real service: an IC card reported lost
+//! and not invalidated is a finding of 第17条第2項 until the invalidation is
+//! recorded; evaluations are canonical and reproducible as of a ledger
+//! size; periods, sizes and projections that do not exist are refused
+//! naming their parameter.
+
+use daicho_catalogue::Catalogue;
+use daicho_compliance::calendar::{fiscal_year_of, quarter_of, tokyo_date};
+use daicho_testkit::Backend;
+use serde_json::{json, Value};
+
+use super::harness::*;
+
+fn example(event_type: &str) -> serde_json::Map<String, Value> {
+    let d = Catalogue::embedded().event_type(event_type).unwrap();
+    let Some(Value::Object(ex)) = d.versions.last().unwrap().examples.first().cloned() else {
+        panic!("{event_type} has an example")
+    };
+    ex
+}
+
+pub async fn compliance_findings_and_state(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app
+        .register_source(&["ic_card.loss.reported", "ic_card.invalidated"])
+        .await;
+    let card = format!("IC-{}", random_suffix());
+    let two_days_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut loss = example("ic_card.loss.reported");
+    loss.insert("card_id".into(), json!(card));
+    loss.insert("noticed_at".into(), json!(two_days_ago));
+    let e = sign_event(
+        &src.signer,
+        &src.name,
+        "ic_card.loss.reported",
+        1,
+        "staff",
+        loss,
+    );
+    assert_eq!(app.post_event(&e).await.status, 201);
+    let after_loss = app.size().await;
+
+    let today = tokyo_date(time::OffsetDateTime::now_utc());
+    let (fy, q) = (fiscal_year_of(today), quarter_of(today));
+    let path = format!("/v1/compliance?fy={fy}&quarter={q}");
+    let res = app.get(&path, Some("committee")).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let evaluation = res.json();
+    assert_eq!(evaluation["articles"].as_array().unwrap().len(), 87);
+    assert_eq!(evaluation["tree_size"], after_loss);
+    let a17 = &evaluation["articles"][16];
+    assert_eq!(
+        (a17["number"].clone(), a17["status"].clone()),
+        (json!(17), json!("non_compliant"))
+    );
+    assert_eq!(a17["status_ja"], "不適合");
+    let open = app
+        .get(
+            &format!("/v1/findings?fy={fy}&quarter={q}&article=17&status=open"),
+            Some("auditor"),
+        )
+        .await
+        .json();
+    // The card was never issued in this ledger, which 第17条第1項's
+    // lifecycle reports too; the latency is 第17条第2項's.
+    let f = open["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["ref"] == "17-2")
+        .expect("a 17-2 finding")
+        .clone();
+    let f = &f;
+    assert_eq!(f["ref_ja"], "第17条第2項");
+    assert_eq!(f["subject"], json!(card));
+
+    let mut invalidated = example("ic_card.invalidated");
+    invalidated.insert("card_id".into(), json!(card));
+    let e = sign_event(
+        &src.signer,
+        &src.name,
+        "ic_card.invalidated",
+        1,
+        "network_admin",
+        invalidated,
+    );
+    assert_eq!(app.post_event(&e).await.status, 201);
+    let resolved = app
+        .get(
+            &format!("/v1/findings?fy={fy}&quarter={q}&article=17&status=resolved"),
+            Some("auditor"),
+        )
+        .await
+        .json();
+    let resolved: Vec<&Value> = resolved["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ref"] == "17-2")
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(
+        resolved[0]["id"], f["id"],
+        "the same finding, now resolved: {f} {}",
+        resolved[0]
+    );
+    assert_eq!(resolved[0]["state"], "resolved");
+
+    // As of the earlier size, the finding is open again, and the same request
+    // gives the same bytes.
+    let past =
+        format!("/v1/findings?fy={fy}&quarter={q}&article=17&status=open&as_of={after_loss}");
+    let a = app.get(&past, Some("auditor")).await;
+    let b = app.get(&past, Some("auditor")).await;
+    assert!(a.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["id"] == f["id"]));
+    assert_eq!(a.text(), b.text());
+
+    let state = app.get("/v1/state/assets", Some("committee")).await;
+    assert_eq!(state.status, 200, "{}", state.text());
+    assert_eq!(
+        state.json()["state"][&card]["last_event"],
+        "ic_card.invalidated"
+    );
+
+    for (path, pointer) in [
+        (format!("/v1/compliance?fy={fy}&quarter=5"), "quarter"),
+        (format!("/v1/compliance?fy={fy}"), "quarter"),
+        (format!("/v1/compliance?fy={}&quarter=1", fy + 1), "fy"),
+        ("/v1/compliance?from=2026-04-01".to_owned(), "to"),
+        (
+            "/v1/compliance?from=2026-04-31&to=2026-05-01".to_owned(),
+            "from",
+        ),
+        (
+            format!("/v1/compliance?fy={fy}&quarter={q}&as_of=999999"),
+            "as_of",
+        ),
+        (
+            format!("/v1/findings?fy={fy}&quarter={q}&article=88"),
+            "article",
+        ),
+        (
+            format!("/v1/findings?fy={fy}&quarter={q}&status=closed"),
+            "status",
+        ),
+        ("/v1/state/assets?as_of=999999".to_owned(), "as_of"),
+    ] {
+        let res = app.get(&path, Some("admin")).await;
+        assert_eq!(res.status, 400, "{path}: {}", res.text());
+        assert_eq!(pointers(&problem(&res)), vec![pointer.to_owned()], "{path}");
+    }
+    let res = app.get("/v1/state/nothing", Some("admin")).await;
+    assert_eq!(res.status, 404);
+    assert_eq!(pointers(&problem(&res)), vec!["projection".to_owned()]);
+    assert_eq!(app.get(&path, Some("reader")).await.status, 403);
+    assert_eq!(app.get(&path, None).await.status, 401);
+    app.stop().await;
+}
