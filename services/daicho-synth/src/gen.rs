@@ -3,6 +3,7 @@
 //! uses (moments, payload fills, actors, planted violations).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use daicho_catalogue::Catalogue;
 use serde_json::{Map, Value};
@@ -49,8 +50,10 @@ pub(crate) struct Gen<'a> {
     /// Days on which a member of staff does not use a terminal (between a
     /// lost card and its replacement).
     pub(crate) away: Vec<(usize, Date, Date)>,
-    /// A member of staff's card from a day on: `(staff, from, card)`.
-    pub(crate) card_changes: Vec<(usize, Date, String)>,
+    /// A member of staff's new cards, each from a day on.
+    pub(crate) card_changes: HashMap<usize, Vec<(Date, String)>>,
+    /// Each member of staff's renames (see [`Gen::fill`]).
+    bases: Vec<Rc<[(String, String)]>>,
     /// Each hire's first day and each departure's last day.
     pub(crate) first_day: HashMap<usize, Date>,
     pub(crate) last_day: HashMap<usize, Date>,
@@ -78,7 +81,9 @@ impl<'a> Gen<'a> {
                 Some((summary.name.to_string(), (version.version, example)))
             })
             .collect();
+        let bases = (0..world.staff.len()).map(|s| base(&world, s)).collect();
         Gen {
+            bases,
             config,
             catalogue,
             world,
@@ -89,7 +94,7 @@ impl<'a> Gen<'a> {
             counters: HashMap::new(),
             planted_kinds: BTreeSet::new(),
             away: Vec::new(),
-            card_changes: Vec::new(),
+            card_changes: HashMap::new(),
             first_day: HashMap::new(),
             last_day: HashMap::new(),
         }
@@ -252,63 +257,35 @@ impl<'a> Gen<'a> {
 
     /// The fill of an act at `at` concerning member of staff `s`: the
     /// examples' sample people, places, devices and systems renamed to
-    /// `s`'s and to those around them.
+    /// `s`'s and to those around them, and `s`'s card as of that day.
     pub(crate) fn fill(&self, at: i64, s: usize) -> Fill {
-        let w = &self.world;
-        let me = &w.staff[s];
-        let section = &w.sections[me.section];
-        let department = &w.departments[section.department];
-        let system = &w.systems[s % w.systems.len()];
-        let other = &w.staff[system.admin];
-        let other_section = &w.sections[other.section];
-        let other_department = &w.departments[(section.department + 1) % w.departments.len()];
         let mut fill = Fill {
             at,
             fiscal_year: self.fy(),
             valid_until: Some(calendar::date_text(self.quarter.fiscal_year_end())),
+            base: Rc::clone(&self.bases[s]),
             ..Fill::default()
         };
-        let card = self.card_of(s, calendar::day_of(at));
-        for (from, to) in [
-            ("K-10234", me.id.as_str()),
-            ("亀岡 太郎", &me.name),
-            ("K-90012", &me.id),
-            ("篠 次郎", &me.name),
-            ("0120", &section.code),
-            ("市民課", &section.name),
-            ("01", &department.code),
-            ("市民部", &department.name),
-            ("PC-2026-0153", &me.pc),
-            ("5CG1234XYZ", &me.pc_serial),
-            ("IC-55102", &card),
-            ("USB-0042", &section.usb.asset_id),
-            ("HWENC-88120", &section.usb.serial),
-            ("kikan-juki", &system.id),
-            ("住民記録システム", &system.name),
-            ("K-20871", &other.id),
-            ("保津 花子", &other.name),
-            ("0210", &other_section.code),
-            ("税務課", &other_section.name),
-            ("02", &other_department.code),
-            ("福祉部", &other_department.name),
-            ("K-00311", &w.staff[w.network_admin].id),
-        ] {
-            fill.renames.push((from.to_owned(), to.to_owned()));
+        if self.card_changes.contains_key(&s) {
+            let card = self.card_of(s, calendar::day_of(at));
+            if card != self.world.staff[s].card {
+                fill.rename("IC-55102", card);
+            }
         }
-        fill.renames.push((
-            "本庁舎2階 市民課".to_owned(),
-            format!("本庁舎 {}", section.name),
-        ));
         fill
     }
 
     /// The IC card member of staff `s` holds on `day`.
     pub(crate) fn card_of(&self, s: usize, day: Date) -> String {
         self.card_changes
-            .iter()
-            .filter(|(who, from, _)| *who == s && *from <= day)
-            .max_by_key(|(_, from, _)| *from)
-            .map_or_else(|| self.world.staff[s].card.clone(), |(_, _, c)| c.clone())
+            .get(&s)
+            .and_then(|changes| {
+                changes
+                    .iter()
+                    .filter(|(from, _)| *from <= day)
+                    .max_by_key(|(from, _)| *from)
+            })
+            .map_or_else(|| self.world.staff[s].card.clone(), |(_, c)| c.clone())
     }
 
     /// Drafts one act, if the catalogue has the type; returns its index.
@@ -359,4 +336,49 @@ impl<'a> Gen<'a> {
             self.drafts[i].planted = Some((kind, subject.to_owned()));
         }
     }
+}
+
+/// The renames of every act about member of staff `s`: the examples'
+/// sample people, places, devices and systems become `s`'s and those of
+/// the people around them.
+fn base(w: &World, s: usize) -> Rc<[(String, String)]> {
+    let me = &w.staff[s];
+    let section = &w.sections[me.section];
+    let department = &w.departments[section.department];
+    let system = &w.systems[s % w.systems.len()];
+    let other = &w.staff[system.admin];
+    let other_section = &w.sections[other.section];
+    let other_department = &w.departments[(section.department + 1) % w.departments.len()];
+    let mut renames: Vec<(String, String)> = [
+        ("K-10234", me.id.as_str()),
+        ("亀岡 太郎", &me.name),
+        ("K-90012", &me.id),
+        ("篠 次郎", &me.name),
+        ("0120", &section.code),
+        ("市民課", &section.name),
+        ("01", &department.code),
+        ("市民部", &department.name),
+        ("PC-2026-0153", &me.pc),
+        ("5CG1234XYZ", &me.pc_serial),
+        ("IC-55102", &me.card),
+        ("USB-0042", &section.usb.asset_id),
+        ("HWENC-88120", &section.usb.serial),
+        ("kikan-juki", &system.id),
+        ("住民記録システム", &system.name),
+        ("K-20871", &other.id),
+        ("保津 花子", &other.name),
+        ("0210", &other_section.code),
+        ("税務課", &other_section.name),
+        ("02", &other_department.code),
+        ("福祉部", &other_department.name),
+        ("K-00311", &w.staff[w.network_admin].id),
+    ]
+    .into_iter()
+    .map(|(from, to)| (from.to_owned(), to.to_owned()))
+    .collect();
+    renames.push((
+        "本庁舎2階 市民課".to_owned(),
+        format!("本庁舎 {}", section.name),
+    ));
+    renames.into()
 }

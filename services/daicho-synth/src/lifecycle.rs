@@ -360,7 +360,7 @@ pub(crate) fn ic_cards(g: &mut Gen) {
         );
         let back = calendar::day_of(issued).next_day().expect("in range");
         g.away.push((s, day, calendar::day_of(issued)));
-        g.card_changes.push((s, back, new_card));
+        g.card_changes.entry(s).or_default().push((back, new_card));
     }
 }
 

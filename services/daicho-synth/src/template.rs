@@ -10,6 +10,8 @@
 //! format, so a filled payload validates whenever the example does; a test
 //! checks every generated payload against its schema.
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::calendar;
@@ -19,6 +21,9 @@ use crate::calendar;
 pub(crate) struct Fill {
     /// Example string → the value to put in its place, matched exactly.
     pub(crate) renames: Vec<(String, String)>,
+    /// Renames shared by every act about one member of staff, consulted
+    /// after `renames`; shared because a fill is made for every event.
+    pub(crate) base: Rc<[(String, String)]>,
     /// The act's moment; example date-times become this.
     pub(crate) at: i64,
     /// The period the act concerns; example `from` and `until` become it.
@@ -82,7 +87,12 @@ impl Fill {
     }
 
     fn string(&self, s: &str, key: Option<&str>) -> Option<String> {
-        if let Some((_, to)) = self.renames.iter().find(|(from, _)| from == s) {
+        if let Some((_, to)) = self
+            .renames
+            .iter()
+            .chain(self.base.iter())
+            .find(|(from, _)| from == s)
+        {
             return Some(to.clone());
         }
         let (from, until) = self
