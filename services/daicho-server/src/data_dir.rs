@@ -9,6 +9,7 @@
 //! DIR/keys/admin.key       the first administrator key (0600)
 //! DIR/keys/admin.key.pub   its verifier key
 //! DIR/keys/last-checkpoint the last checkpoint this service signed
+//! DIR/last-checkpoint      its copy, beside the database
 //! DIR/initialising         present only while `init` has not finished
 //! ```
 //!

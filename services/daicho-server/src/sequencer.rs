@@ -127,7 +127,9 @@ pub enum StartError {
         "refusing to start: the database holds {db_size} entries, but this ledger already \
          signed a checkpoint of {file_size} entries ({path}). The database was restored from \
          an older copy, or is not this ledger's database. Restore the newest database; start \
-         with --accept-rollback only if losing entries {db_size}..{file_size} is intended."
+         with --accept-rollback only if losing the entries with seq {db_size} to {last} \
+         (inclusive) is intended.",
+        last = .file_size - 1
     )]
     RolledBack {
         /// The last-checkpoint file.
@@ -674,7 +676,7 @@ fn check_against_file(
     verifier: &NoteVerifier,
     accept_rollback: bool,
 ) -> Result<(), StartError> {
-    let Some((cp, _)) = file.read(verifier)? else {
+    let Some((cp, _)) = file.read_for_start(verifier, accept_rollback)? else {
         // `initialise` writes the file, so on SQLite a missing file means it
         // was lost; but an instance that joins a shared PostgreSQL ledger
         // starts without one, so a missing file is accepted and written.
