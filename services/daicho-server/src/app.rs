@@ -17,7 +17,7 @@ use daicho_core::batch::BatchVerifier;
 use daicho_store::Store;
 use rand::RngCore as _;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, RwLock};
+use tokio::sync::oneshot;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -92,8 +92,6 @@ pub struct Inner {
     pub signatures: BatchVerifier,
     /// The threads that check batch requests.
     pub checks: CheckPool,
-    /// Recently verified tokens.
-    tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
     ready: AtomicBool,
 }
@@ -123,7 +121,6 @@ impl AppState {
             metrics: Metrics::default(),
             signatures: BatchVerifier::new(secret),
             checks: CheckPool::new(None)?,
-            tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
         })))
     }
@@ -134,38 +131,10 @@ impl AppState {
     }
 }
 
-/// How long a verified token is trusted without asking the database again.
-const TOKEN_TTL: Duration = Duration::from_secs(30);
-
-/// Tokens verified recently, so that reads do not pay a database round
-/// trip each. A lookup compares the presented digest with *every* cached
-/// digest in constant time and without stopping early, so its duration says
-/// nothing about which tokens exist.
-#[derive(Default)]
-struct TokenCache {
-    entries: RwLock<Vec<([u8; 32], Role, Instant)>>,
-}
-
-impl TokenCache {
-    async fn get(&self, digest: &[u8; 32]) -> Option<Role> {
-        let entries = self.entries.read().await;
-        let mut found = None;
-        for (d, role, at) in entries.iter() {
-            if auth::digests_equal(d, digest) && at.elapsed() < TOKEN_TTL {
-                found = Some(*role);
-            }
-        }
-        found
-    }
-
-    async fn put(&self, digest: [u8; 32], role: Role) {
-        let mut entries = self.entries.write().await;
-        entries.retain(|(d, _, at)| at.elapsed() < TOKEN_TTL && d != &digest);
-        entries.push((digest, role, Instant::now()));
-    }
-}
-
-/// The token's role, checked against the cache and then the database.
+/// The token's role, asked of the database for every request: a revoked
+/// token (`daicho token revoke`) is refused from the moment its deletion
+/// commits, by every instance sharing the database. The lookup is one
+/// primary-key read of the hash.
 async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
     let token = parts
@@ -175,9 +144,6 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
         .and_then(auth::bearer)
         .ok_or_else(unauthorized)?;
     let digest = auth::token_hash(token);
-    if let Some(role) = state.tokens.get(&digest).await {
-        return Ok(role);
-    }
     let stored = state
         .store
         .token_role(digest)
@@ -190,7 +156,6 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
             &std::io::Error::other(e),
         )
     })?;
-    state.tokens.put(digest, role).await;
     Ok(role)
 }
 

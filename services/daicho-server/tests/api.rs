@@ -6,12 +6,31 @@ mod api {
     pub mod cli;
     pub mod harness;
     pub mod suite;
+    pub mod tokens;
 }
 
 use api::harness::Backend;
 
 /// Runs each suite function on both backends.
 macro_rules! on_both_backends {
+    (tokens: $($name:ident),* $(,)?) => {
+        mod tokens_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::api::tokens::$name(crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod tokens_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::api::tokens::$name(crate::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -51,6 +70,8 @@ on_both_backends!(
     metrics_do_not_count_retries,
     parameter_refusals_name_the_parameter,
 );
+
+on_both_backends!(tokens: a_revoked_token_is_refused_at_once_by_every_instance);
 
 /// `openapi/openapi.json` is the document the code generates. To update it
 /// after changing the API, run from the workspace root:

@@ -23,5 +23,5 @@ mod stored;
 
 pub use error::StoreError;
 pub use sequencing::Sequencing;
-pub use store::{Store, StoredCheckpoint};
+pub use store::{Store, StoredCheckpoint, StoredToken};
 pub use stored::StoredEntry;
