@@ -165,27 +165,15 @@ pub async fn initialise_with(
             .with_context(|| format!("creating {}", d.display()))?;
     }
     if !resumed {
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.init_marker())
-            .with_context(|| format!("creating {}", dir.init_marker().display()))?;
+        create_private_file(&dir.init_marker())?;
         keyfile::sync_dir(&dir.init_marker())?;
     }
     after(InitStep::Marked)?;
 
-    let ledger = key_of(&dir.ledger_key(), origin)?;
-    let ledger_vkey = dir.ledger_vkey();
-    if !ledger_vkey.exists() {
-        keyfile::write_public(&ledger_vkey, ledger.verifier())?;
-    }
+    let ledger = key_of(&dir.ledger_key(), &dir.ledger_vkey(), origin)?;
     after(InitStep::LedgerKey)?;
-    let admin = key_of(&dir.admin_key(), "admin")?;
-    let admin_vkey = keyfile::public_path(&dir.admin_key());
-    if !admin_vkey.exists() {
-        keyfile::write_public(&admin_vkey, admin.verifier())?;
-    }
+    let admin_key = dir.admin_key();
+    let admin = key_of(&admin_key, &keyfile::public_path(&admin_key), "admin")?;
     after(InitStep::AdminKey)?;
 
     if database_url.is_none() && !dir.sqlite_path().exists() {
@@ -193,12 +181,7 @@ pub async fn initialise_with(
         // database is never readable by others, not even for a moment, and
         // SQLite gives its -wal and -shm files the same mode. (The
         // directory may have existed with a wider mode.)
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.sqlite_path())
-            .with_context(|| format!("creating {}", dir.sqlite_path().display()))?;
+        create_private_file(&dir.sqlite_path())?;
     }
     let url = dir.database_url(database_url);
     let store = Store::open(&url)
@@ -261,14 +244,31 @@ async fn refuse_an_existing_ledger(
     }
 }
 
-/// The private key at `path`, or a new one named `name` written there.
-fn key_of(path: &Path, name: &str) -> anyhow::Result<NoteSigner> {
-    if path.exists() {
-        return Ok(keyfile::read_private(path)?);
+/// Creates an empty file only the service's user may read.
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(())
+}
+
+/// The private key at `path`, or a new one named `name` written there, and
+/// its verifier key at `public` unless that is already written.
+fn key_of(path: &Path, public: &Path, name: &str) -> anyhow::Result<NoteSigner> {
+    let key = if path.exists() {
+        keyfile::read_private(path)?
+    } else {
+        let key =
+            keyfile::generate(name).with_context(|| format!("{name:?} is not a valid key name"))?;
+        keyfile::write_private(path, &key)?;
+        key
+    };
+    if !public.exists() {
+        keyfile::write_public(public, key.verifier())?;
     }
-    let key =
-        keyfile::generate(name).with_context(|| format!("{name:?} is not a valid key name"))?;
-    keyfile::write_private(path, &key)?;
     Ok(key)
 }
 

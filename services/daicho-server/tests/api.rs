@@ -13,38 +13,23 @@ use api::harness::Backend;
 
 /// Runs each suite function on both backends.
 macro_rules! on_both_backends {
-    (tokens: $($name:ident),* $(,)?) => {
-        mod tokens_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::api::tokens::$name(crate::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod tokens_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::api::tokens::$name(crate::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
+        on_both_backends!(suite in sqlite, postgres: $($name),*);
+    };
+    ($module:ident in $sqlite:ident, $postgres:ident: $($name:ident),* $(,)?) => {
+        mod $sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::api::suite::$name(crate::Backend::Sqlite).await;
+                    crate::api::$module::$name(crate::Backend::Sqlite).await;
                 }
             )*
         }
-        mod postgres {
+        mod $postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::api::suite::$name(crate::Backend::Postgres).await;
+                    crate::api::$module::$name(crate::Backend::Postgres).await;
                 }
             )*
         }
@@ -71,7 +56,7 @@ on_both_backends!(
     parameter_refusals_name_the_parameter,
 );
 
-on_both_backends!(tokens: a_revoked_token_is_refused_at_once_by_every_instance);
+on_both_backends!(tokens in tokens_sqlite, tokens_postgres: a_revoked_token_is_refused_at_once_by_every_instance);
 
 /// `openapi/openapi.json` is the document the code generates. To update it
 /// after changing the API, run from the workspace root:

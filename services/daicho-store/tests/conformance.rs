@@ -452,14 +452,12 @@ async fn a_revoked_token_is_gone_for_every_handle(backend: Backend) {
     let store = db.open().await.unwrap();
     // A second handle stands for another process on the same database.
     let other = db.open().await.unwrap();
-    store
-        .insert_token([7; 32], "auditor", "監査委員 1")
-        .await
-        .unwrap();
-    store
-        .insert_token([8; 32], "reader", "reader")
-        .await
-        .unwrap();
+    for (hash, role, label) in [
+        ([7; 32], "auditor", "監査委員 1"),
+        ([8; 32], "reader", "reader"),
+    ] {
+        store.insert_token(hash, role, label).await.unwrap();
+    }
     let listed = other.tokens().await.unwrap();
     assert_eq!(
         listed
