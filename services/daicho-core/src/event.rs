@@ -154,16 +154,21 @@ impl fmt::Debug for EventType {
 }
 crate::timestamp::string_serde!(EventType, |e: &EventType| e.0.clone());
 
-/// A short non-empty text of at most 256 characters without control
-/// characters, used for actor ids, roles and source names.
+/// A short non-empty text of at most 256 characters without control,
+/// bidirectional-control or invisible characters, used for actor ids,
+/// roles and source names (FORMAT.md §5.1). People read labels in reports
+/// and on screens, where such characters make one text look like another.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Label(String);
 
 impl Label {
     /// Parses a label.
     pub fn parse(s: &str) -> Result<Label, &'static str> {
-        if s.is_empty() || s.chars().count() > 256 || s.chars().any(char::is_control) {
-            return Err("expected 1 to 256 characters without control characters");
+        if s.is_empty() || s.chars().count() > 256 || s.chars().any(is_refused_in_label) {
+            return Err(
+                "expected 1 to 256 characters without control, bidirectional-control or \
+                 invisible characters",
+            );
         }
         Ok(Label(s.to_owned()))
     }
@@ -183,6 +188,30 @@ impl fmt::Debug for Label {
     }
 }
 crate::timestamp::string_serde!(Label, |e: &Label| e.0.clone());
+
+/// The characters FORMAT.md §5.1 refuses in a label: control characters
+/// (Unicode category Cc), the bidirectional controls, which reorder what a
+/// reader sees, and the invisible characters, which make two labels that
+/// look the same differ.
+pub fn is_refused_in_label(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Bidirectional controls: ALM, LRM, RLM, LRE…RLO, LRI…PDI.
+            '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                // Invisible: zero-width space, non-joiner and joiner; word
+                // joiner and the invisible operators; the byte-order mark;
+                // the soft hyphen.
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{FEFF}'
+                | '\u{00AD}'
+        )
+}
 
 /// Who performed the act: a person or system id and the role they acted in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -479,6 +508,45 @@ pub(crate) fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_refuse_bidirectional_controls_and_invisible_characters() {
+        let refused = [
+            '\u{0000}', '\u{001F}', '\u{007F}', '\u{0085}', '\u{061C}', '\u{200E}', '\u{200F}',
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{2061}',
+            '\u{2062}', '\u{2063}', '\u{2064}', '\u{FEFF}', '\u{00AD}',
+        ];
+        for c in refused {
+            for text in [
+                format!("{c}"),
+                format!("admin{c}"),
+                format!("情報{c}政策課"),
+            ] {
+                assert!(
+                    Label::parse(&text).is_err(),
+                    "U+{:04X} in {text:?}",
+                    c as u32
+                );
+            }
+        }
+        // Their neighbours, and the scripts people write, are kept.
+        for ok in [
+            "情報政策課",
+            "admin",
+            "Ünïcødé label",
+            "\u{2065}",
+            "\u{2070}",
+            "\u{202F}",
+            "\u{200A}",
+            "a\u{0301}",
+            "مرحبا",
+        ] {
+            assert!(Label::parse(ok).is_ok(), "{ok:?}");
+        }
+        // Through serde, as the service and the verifier read envelopes.
+        assert!(serde_json::from_str::<Label>("\"a\\u202eb\"").is_err());
+    }
 
     #[test]
     fn event_id_bytes_are_the_hex_digits_in_order() {

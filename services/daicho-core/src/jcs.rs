@@ -209,6 +209,17 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
 
 struct StrictVisitor;
 
+/// Whether `literal` is the RFC 8785 form of the double `f`. Above 2^53,
+/// ECMAScript writes a double as its shortest round-trip digits padded with
+/// zeros (`19007199254740992` becomes `19007199254740990`), an integer
+/// literal that is not the double's exact value. Such a literal is
+/// accepted (FORMAT.md §1.1), so that every canonical text parses again:
+/// otherwise the service could accept an event whose canonical bytes a
+/// verifier refuses.
+fn is_canonical_form_of(f: f64, literal: &str) -> bool {
+    Number::from_f64(f).is_some_and(|n| canonicalize_value(&Value::Number(n)) == literal.as_bytes())
+}
+
 /// 2^53: every integer of at most this magnitude is an exact double.
 const EXACT_LIMIT: u64 = 1 << 53;
 
@@ -225,13 +236,19 @@ impl<'de> Visitor<'de> for StrictVisitor {
         // `as` saturates: 2^64 - 1 becomes 2^64 as a double and back again
         // u64::MAX, so the round trip alone would call it exact.
         let f = v as f64;
-        if v > EXACT_LIMIT && (f >= 18_446_744_073_709_551_616.0 || f as u64 != v) {
+        if v > EXACT_LIMIT
+            && (f >= 18_446_744_073_709_551_616.0 || f as u64 != v)
+            && !is_canonical_form_of(f, &v.to_string())
+        {
             return Err(E::custom(format!("{INEXACT}{v}")));
         }
         Ok(Value::Number(v.into()))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        if v.unsigned_abs() > EXACT_LIMIT && (v as f64) as i64 != v {
+        if v.unsigned_abs() > EXACT_LIMIT
+            && (v as f64) as i64 != v
+            && !is_canonical_form_of(v as f64, &v.to_string())
+        {
             return Err(E::custom(format!("{INEXACT}{v}")));
         }
         Ok(Value::Number(v.into()))

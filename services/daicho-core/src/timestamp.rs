@@ -218,4 +218,26 @@ mod tests {
             assert!(OccurredAt::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn occurred_at_refuses_what_the_profile_leaves_out() {
+        for bad in [
+            "2016-12-31T23:59:60Z",
+            "2026-04-01T08:59:60+09:00",
+            "2026-04-01T09:30Z",
+            "2026-4-01T09:30:00Z",
+            "2026-04-01T09:30:00+09:00 ",
+            "2026-04-01T09:30:61Z",
+            "",
+        ] {
+            assert!(OccurredAt::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn recorded_at_refuses_second_60_and_a_space() {
+        for bad in ["2026-04-01T23:59:60.000000Z", "2026-04-01 23:59:59.000000Z"] {
+            assert!(super::RecordedAt::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

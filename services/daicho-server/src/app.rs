@@ -22,7 +22,6 @@ use tokio::sync::oneshot;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::auth::TokenCache;
 use crate::check_pool::CheckPool;
 use crate::cli::{LogFormat, ServeConfig};
 use crate::data_dir::{self, redact, DataDir};
@@ -97,8 +96,6 @@ pub struct Inner {
     pub checks: CheckPool,
     /// The witnesses' cosignatures of the newest checkpoint and their status.
     pub witnesses: crate::witness::cosigner::Cosigner,
-    /// Recently verified tokens.
-    pub(crate) tokens: TokenCache,
     /// False while shutting down, so that load balancers stop sending.
     ready: AtomicBool,
 }
@@ -130,7 +127,6 @@ impl AppState {
             signatures: BatchVerifier::new(secret),
             checks: CheckPool::new(None)?,
             witnesses: Default::default(),
-            tokens: TokenCache::default(),
             ready: AtomicBool::new(true),
         })))
     }

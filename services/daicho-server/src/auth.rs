@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 
 mod authorized;
 
-pub(crate) use authorized::TokenCache;
 pub use authorized::{
     Authorized, Export, ReadCatalogue, ReadCheckpoints, ReadCompliance, ReadEvents, ReadKeys,
     ReadLatestCheckpoint, ReadProofs, RequiredPermission,

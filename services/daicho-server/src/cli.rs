@@ -258,6 +258,36 @@ pub struct SignConfig {
 pub enum TokenCommand {
     /// Create a read token and print it (it is stored only hashed).
     Create(TokenCreateConfig),
+    /// List the stored tokens: id, role, creation time, label.
+    List(TokenListConfig),
+    /// Revoke a token at once, on every instance sharing the database.
+    Revoke(TokenRevokeConfig),
+}
+
+/// `daicho token list`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenListConfig {
+    /// The data directory.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The database, if not DIR/daicho.db.
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `daicho token revoke`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenRevokeConfig {
+    /// The data directory.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The database, if not DIR/daicho.db.
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The token's id as `token list` and `token create` show it (at least
+    /// 8 of its hexadecimal digits, matching exactly one token).
+    #[arg(long)]
+    pub id: String,
 }
 
 /// `daicho token create`.

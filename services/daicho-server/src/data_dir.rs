@@ -9,13 +9,27 @@
 //! DIR/keys/admin.key       the first administrator key (0600)
 //! DIR/keys/admin.key.pub   its verifier key
 //! DIR/keys/last-checkpoint the last checkpoint this service signed
+//! DIR/last-checkpoint      its copy, beside the database
+//! DIR/initialising         present only while `init` has not finished
 //! ```
+//!
+//! # Initialisation is resumable
+//!
+//! `init` takes these steps, each durable before the next begins: the
+//! `initialising` marker; the ledger key; the administrator key; the
+//! database; the genesis entry with its checkpoint and the last-checkpoint
+//! file; the removal of the marker. The keys reach the disk before anything
+//! is signed with them, so a genesis always has its key. A crash at any
+//! point leaves the marker, and the next `init` (or `serve`, which
+//! initialises a directory that is not) finishes the work with the keys
+//! already written instead of refusing the directory.
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
+use daicho_core::checkpoint::Checkpoint;
 use daicho_core::event::{EventId, Label};
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::genesis_event;
@@ -27,6 +41,7 @@ use time::OffsetDateTime;
 
 use crate::commands::key::ADMIN_HOLDER;
 use crate::keyfile;
+use crate::last_checkpoint::LastCheckpointFile;
 use crate::sequencer::{Sequencer, SequencerConfig};
 
 /// The paths of one data directory.
@@ -75,9 +90,14 @@ impl DataDir {
             None => format!("sqlite://{}", self.sqlite_path().display()),
         }
     }
-    /// Whether `init` has run here (the ledger key exists).
+    /// The marker that says `init` has begun here and not finished.
+    pub fn init_marker(&self) -> PathBuf {
+        self.root.join("initialising")
+    }
+    /// Whether `init` has finished here: the ledger key exists and the
+    /// marker of an unfinished `init` does not.
     pub fn is_initialised(&self) -> bool {
-        self.ledger_key().exists()
+        self.ledger_key().exists() && !self.init_marker().exists()
     }
 }
 
@@ -88,69 +108,186 @@ pub struct Initialised {
     pub ledger: NoteSigner,
     /// The first administrator's key.
     pub admin: NoteSigner,
+    /// Whether this run finished an initialisation a crash had interrupted.
+    pub resumed: bool,
 }
 
-/// Creates the data directory, its keys and the genesis entry. Refuses if
-/// a ledger key, the SQLite file, or a non-empty database is already there:
-/// initialising twice would fork the ledger.
+/// The steps of [`initialise`], in order. Each is durable once reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitStep {
+    /// The directories and the `initialising` marker exist.
+    Marked,
+    /// The ledger key and its verifier key are written.
+    LedgerKey,
+    /// The administrator key and its verifier key are written.
+    AdminKey,
+    /// The database exists and its migrations are applied.
+    Database,
+    /// The genesis entry, its checkpoint and the last-checkpoint file are
+    /// written.
+    Genesis,
+}
+
+/// Creates the data directory, its keys and the genesis entry, or finishes
+/// an initialisation that a crash interrupted (see the module's
+/// documentation). Refuses a directory that holds a ledger without the
+/// marker, and a database that holds another ledger: initialising twice
+/// would fork the ledger.
 pub async fn initialise(
     dir: &DataDir,
     database_url: Option<&str>,
     origin: &str,
 ) -> anyhow::Result<Initialised> {
+    initialise_with(dir, database_url, origin, &mut |_| Ok(())).await
+}
+
+/// [`initialise`], calling `after` once each step is durable; an error from
+/// it stops the initialisation there, as a crash would. Tests use it to
+/// interrupt every step.
+pub async fn initialise_with(
+    dir: &DataDir,
+    database_url: Option<&str>,
+    origin: &str,
+    after: &mut (dyn FnMut(InitStep) -> anyhow::Result<()> + Send),
+) -> anyhow::Result<Initialised> {
+    let resumed = dir.init_marker().exists();
+    if !resumed {
+        refuse_an_existing_ledger(dir, database_url).await?;
+    }
+
+    // The database holds personal data and token hashes: only the
+    // service's user may read the directory.
+    for d in [dir.root().to_owned(), dir.keys_dir()] {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&d)
+            .with_context(|| format!("creating {}", d.display()))?;
+    }
+    if !resumed {
+        create_private_file(&dir.init_marker())?;
+        keyfile::sync_dir(&dir.init_marker())?;
+    }
+    after(InitStep::Marked)?;
+
+    let ledger = key_of(&dir.ledger_key(), &dir.ledger_vkey(), origin)?;
+    after(InitStep::LedgerKey)?;
+    let admin_key = dir.admin_key();
+    let admin = key_of(&admin_key, &keyfile::public_path(&admin_key), "admin")?;
+    after(InitStep::AdminKey)?;
+
+    if database_url.is_none() && !dir.sqlite_path().exists() {
+        // Created empty with mode 0600 before SQLite opens it, so that the
+        // database is never readable by others, not even for a moment, and
+        // SQLite gives its -wal and -shm files the same mode. (The
+        // directory may have existed with a wider mode.)
+        create_private_file(&dir.sqlite_path())?;
+    }
+    let url = dir.database_url(database_url);
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&url)))?;
+    let result = async {
+        after(InitStep::Database)?;
+        match store.latest_checkpoint().await? {
+            None => write_genesis(&store, dir, &ledger, &admin).await?,
+            Some(cp) => finish_genesis(dir, &ledger, &cp.note)?,
+        }
+        after(InitStep::Genesis)
+    }
+    .await;
+    store.close().await;
+    result?;
+
+    fs::remove_file(dir.init_marker())
+        .with_context(|| format!("removing {}", dir.init_marker().display()))?;
+    keyfile::sync_dir(&dir.init_marker())?;
+    Ok(Initialised {
+        ledger,
+        admin,
+        resumed,
+    })
+}
+
+/// Refuses to begin where a ledger already is: keys, the SQLite file, or a
+/// database that is not empty.
+async fn refuse_an_existing_ledger(
+    dir: &DataDir,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
     if dir.ledger_key().exists() || dir.admin_key().exists() {
         bail!(
             "{} already holds ledger keys; refusing to touch an existing ledger",
             dir.root().display()
         );
     }
-    if database_url.is_none() && dir.sqlite_path().exists() {
-        bail!(
+    match database_url {
+        None if dir.sqlite_path().exists() => bail!(
             "{} already exists; refusing to touch an existing ledger",
             dir.sqlite_path().display()
-        );
+        ),
+        None => Ok(()),
+        Some(url) => {
+            let store = Store::open(url)
+                .await
+                .with_context(|| format!("opening the database {}", redact(url)))?;
+            let size = store.size().await;
+            store.close().await;
+            if size? != 0 {
+                bail!(
+                    "the database {} already holds a ledger; refusing to touch an existing ledger",
+                    redact(url)
+                );
+            }
+            Ok(())
+        }
     }
-    let ledger = keyfile::generate(origin).context("the origin is not a valid key name")?;
-    let admin = keyfile::generate("admin")?;
+}
 
-    // The database holds personal data and token hashes: only the
-    // service's user may read the directory.
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir.root())
-        .with_context(|| format!("creating {}", dir.root().display()))?;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir.keys_dir())
-        .with_context(|| format!("creating {}", dir.keys_dir().display()))?;
+/// Creates an empty file only the service's user may read.
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(())
+}
 
-    if database_url.is_none() {
-        // Created empty with mode 0600 before SQLite opens it, so that the
-        // database is never readable by others, not even for a moment, and
-        // SQLite gives its -wal and -shm files the same mode. (The
-        // directory may have existed with a wider mode.)
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.sqlite_path())
-            .with_context(|| format!("creating {}", dir.sqlite_path().display()))?;
+/// The private key at `path`, or a new one named `name` written there, and
+/// its verifier key at `public` unless that is already written.
+fn key_of(path: &Path, public: &Path, name: &str) -> anyhow::Result<NoteSigner> {
+    let key = if path.exists() {
+        keyfile::read_private(path)?
+    } else {
+        let key =
+            keyfile::generate(name).with_context(|| format!("{name:?} is not a valid key name"))?;
+        keyfile::write_private(path, &key)?;
+        key
+    };
+    if !public.exists() {
+        keyfile::write_public(public, key.verifier())?;
     }
-    let url = dir.database_url(database_url);
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("opening the database {}", redact(&url)))?;
-    let result = write_genesis(&store, dir, &ledger, &admin).await;
-    store.close().await;
-    result?;
+    Ok(key)
+}
 
-    keyfile::write_private(&dir.ledger_key(), &ledger)?;
-    keyfile::write_public(&dir.ledger_vkey(), ledger.verifier())?;
-    keyfile::write_private(&dir.admin_key(), &admin)?;
-    keyfile::write_public(&keyfile::public_path(&dir.admin_key()), admin.verifier())?;
-    Ok(Initialised { ledger, admin })
+/// Finishes an initialisation whose genesis is in the database: the
+/// database's checkpoint must be signed by this directory's ledger key (else
+/// the database is another ledger's), and it becomes the last-checkpoint
+/// file if a crash came before that was written.
+fn finish_genesis(dir: &DataDir, ledger: &NoteSigner, note: &str) -> anyhow::Result<()> {
+    Checkpoint::open(note, ledger.verifier()).with_context(|| {
+        format!(
+            "the database holds a ledger that {} did not sign; refusing to touch it",
+            dir.ledger_key().display()
+        )
+    })?;
+    let file = LastCheckpointFile::new(dir.last_checkpoint());
+    if file.read(ledger.verifier())?.is_none() {
+        file.write(note)?;
+    }
+    Ok(())
 }
 
 /// Writes the genesis entry, its checkpoint and the last-checkpoint file

@@ -58,31 +58,63 @@ pub fn generate(name: &str) -> Result<NoteSigner, KeyError> {
 }
 
 /// Writes a private key to a new file with mode 0600; refuses to replace an
-/// existing file, because losing a key is not undoable.
+/// existing file, because losing a key is not undoable. The file appears
+/// whole or not at all (see [`write_new`]).
 pub fn write_private(path: &Path, signer: &NoteSigner) -> Result<(), KeyFileError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io(path))?;
-    // The umask can only remove bits, but be explicit about the result.
-    f.set_permissions(fs::Permissions::from_mode(0o600))
-        .map_err(io(path))?;
-    writeln!(f, "{}", signer.to_secret_string()).map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    write_new(path, 0o600, &format!("{}\n", signer.to_secret_string()))
 }
 
 /// Writes a public verifier key (world-readable is fine) to a new file.
 pub fn write_public(path: &Path, verifier: &NoteVerifier) -> Result<(), KeyFileError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(io(path))?;
-    writeln!(f, "{verifier}").map_err(io(path))?;
-    f.sync_all().map_err(io(path))
+    write_new(path, 0o644, &format!("{verifier}\n"))
+}
+
+/// Creates `path` holding `text`, durably, refusing to replace a file
+/// already there. The text goes to `PATH.partial` first, which is synced
+/// and then linked to its name: a crash leaves either no file or the whole
+/// key, never a truncated one that a later start would take for a key. A
+/// `.partial` file left by a crash is removed first; it never held a key
+/// anyone used. The directory is synced last, so that the name is durable
+/// before anything signed with the key is written.
+pub fn write_new(path: &Path, mode: u32, text: &str) -> Result<(), KeyFileError> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    match fs::remove_file(&partial) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&partial)(e)),
+    }
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&partial)
+            .map_err(io(&partial))?;
+        // The umask can only remove bits, but be explicit about the result.
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(io(&partial))?;
+        f.write_all(text.as_bytes()).map_err(io(&partial))?;
+        f.sync_all().map_err(io(&partial))?;
+        // A hard link, unlike a rename, fails when the name is taken.
+        fs::hard_link(&partial, path).map_err(io(path))
+    })();
+    let _ = fs::remove_file(&partial);
+    result?;
+    sync_dir(path)
+}
+
+/// Syncs the directory holding `path`, so that a name created or removed
+/// in it survives a crash.
+pub fn sync_dir(path: &Path) -> Result<(), KeyFileError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
 }
 
 /// Reads a private key, refusing a file that group or others can read.

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
             Command::Key(KeyCommand::Revoke(cfg)) => commands::key::revoke(&cfg).await,
             Command::Sign(cfg) => commands::sign::sign(&cfg),
             Command::Token(TokenCommand::Create(cfg)) => commands::token::create(&cfg).await,
+            Command::Token(TokenCommand::List(cfg)) => commands::token::list(&cfg).await,
+            Command::Token(TokenCommand::Revoke(cfg)) => commands::token::revoke(&cfg).await,
             Command::Export(cfg) => commands::export::export(&cfg).await,
             Command::Witness(WitnessCommand::Keygen(cfg)) => commands::witness::keygen(&cfg),
             Command::Witness(WitnessCommand::Serve(cfg)) => commands::witness::serve(&cfg).await,

@@ -7,12 +7,14 @@ mod api {
     pub mod compliance;
     pub mod harness;
     pub mod suite;
+    pub mod tokens;
     pub mod witness;
 }
 
 // The suite's functions, for the tests declared below to call.
 use api::compliance::*;
 use api::suite::*;
+use api::tokens::*;
 
 daicho_testkit::on_both_backends!(
     happy_path_receipt_reads_proofs_export,
@@ -33,6 +35,7 @@ daicho_testkit::on_both_backends!(
     metrics_do_not_count_retries,
     parameter_refusals_name_the_parameter,
     compliance_findings_and_state,
+    a_revoked_token_is_refused_at_once_by_every_instance,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

@@ -22,4 +22,4 @@ mod stored;
 
 pub use error::StoreError;
 pub use sequencing::Sequencing;
-pub use store::{Store, StoredCheckpoint};
+pub use store::{Store, StoredCheckpoint, StoredToken};

@@ -37,6 +37,19 @@ pub struct StoredCheckpoint {
     pub note: String,
 }
 
+/// A read token as stored: only its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The SHA-256 digest of the token.
+    pub token_hash: [u8; 32],
+    /// Its role, as given when it was created.
+    pub role: String,
+    /// Whom it was issued to.
+    pub label: String,
+    /// When it was created, in `recorded_at`'s form.
+    pub created_at: String,
+}
+
 /// A handle on the ledger's database. Cloning is cheap: clones share one
 /// connection pool and the one writer connection.
 #[derive(Debug, Clone)]
@@ -441,6 +454,45 @@ impl Store {
             .bind(&token_hash[..])
             .fetch_optional(p)
             .await?))
+    }
+
+    /// Every stored token, oldest first (then by hash): its hash, role,
+    /// label and creation time. The tokens themselves are not stored.
+    pub async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        const SQL: &str =
+            "SELECT token_hash, role, label, created_at FROM tokens ORDER BY created_at, token_hash";
+        let rows: Vec<(Vec<u8>, String, String, String)> =
+            on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(hash, role, label, created_at)| {
+                // The schema's CHECK keeps hashes at 32 bytes; another length
+                // means the table was changed by something else.
+                let token_hash =
+                    <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| StoreError::Corrupt {
+                        seq: 0,
+                        reason: format!("a token hash of {} bytes in the tokens table", hash.len()),
+                    })?;
+                Ok(StoredToken {
+                    token_hash,
+                    role,
+                    label,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the token with this hash; whether there was one. From the
+    /// commit on, [`Store::token_role`] no longer finds it, on every
+    /// connection and every process sharing the database.
+    pub async fn revoke_token(&self, token_hash: [u8; 32]) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM tokens WHERE token_hash = $1";
+        let deleted = on_pool!(self, p => sqlx::query(SQL)
+            .bind(&token_hash[..])
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(deleted == 1)
     }
 
     /// Starts a sequencing transaction: waits for the database's single

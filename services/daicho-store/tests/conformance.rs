@@ -24,6 +24,7 @@ daicho_testkit::on_both_backends!(
     dropped_sequencing_rolls_back,
     checkpoints_round_trip,
     tokens_round_trip,
+    a_revoked_token_is_gone_for_every_handle,
     reopening_keeps_everything,
     a_gap_in_seqs_is_reported,
     wal_checkpoints_copy_the_log_and_keep_everything,
@@ -389,6 +390,53 @@ async fn tokens_round_trip(backend: Backend) {
     assert_eq!(
         store.token_role([7; 32]).await.unwrap().as_deref(),
         Some("auditor")
+    );
+}
+
+async fn a_revoked_token_is_gone_for_every_handle(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let store = db.open().await.unwrap();
+    // A second handle stands for another process on the same database.
+    let other = db.open().await.unwrap();
+    for (hash, role, label) in [
+        ([7; 32], "auditor", "監査委員 1"),
+        ([8; 32], "reader", "reader"),
+    ] {
+        store.insert_token(hash, role, label).await.unwrap();
+    }
+    let listed = other.tokens().await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|t| (t.token_hash, t.role.as_str(), t.label.as_str()))
+            .collect::<std::collections::BTreeSet<_>>(),
+        [
+            ([7; 32], "auditor", "監査委員 1"),
+            ([8; 32], "reader", "reader")
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert!(listed
+        .iter()
+        .all(|t| daicho_core::timestamp::RecordedAt::parse(&t.created_at).is_ok()));
+
+    assert!(store.revoke_token([7; 32]).await.unwrap());
+    assert_eq!(other.token_role([7; 32]).await.unwrap(), None);
+    assert_eq!(
+        other.token_role([8; 32]).await.unwrap().as_deref(),
+        Some("reader")
+    );
+    assert!(!other.revoke_token([7; 32]).await.unwrap());
+    assert_eq!(
+        other
+            .tokens()
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.token_hash)
+            .collect::<Vec<_>>(),
+        [[8; 32]]
     );
 }
 

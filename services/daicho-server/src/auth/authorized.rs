@@ -1,50 +1,19 @@
 //! The read side of authorisation in the router: the [`Authorized`]
-//! extractor checks a request's bearer token against a short-lived cache
-//! and then the database, and the permission its endpoint requires.
-
-use std::time::{Duration, Instant};
+//! extractor checks a request's bearer token against the database, and the
+//! permission its endpoint requires.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use tokio::sync::RwLock;
 
-use super::{bearer, digests_equal, token_hash, Permission, Role};
+use super::{bearer, token_hash, Permission, Role};
 use crate::app::AppState;
 use crate::problem::{ApiError, ErrorCode};
 
-/// How long a verified token is trusted without asking the database again.
-const TOKEN_TTL: Duration = Duration::from_secs(30);
-
-/// Tokens verified recently, so that reads do not pay a database round
-/// trip each. A lookup compares the presented digest with *every* cached
-/// digest in constant time and without stopping early, so its duration says
-/// nothing about which tokens exist.
-#[derive(Default)]
-pub(crate) struct TokenCache {
-    entries: RwLock<Vec<([u8; 32], Role, Instant)>>,
-}
-
-impl TokenCache {
-    async fn get(&self, digest: &[u8; 32]) -> Option<Role> {
-        let entries = self.entries.read().await;
-        let mut found = None;
-        for (d, role, at) in entries.iter() {
-            if digests_equal(d, digest) && at.elapsed() < TOKEN_TTL {
-                found = Some(*role);
-            }
-        }
-        found
-    }
-
-    async fn put(&self, digest: [u8; 32], role: Role) {
-        let mut entries = self.entries.write().await;
-        entries.retain(|(d, _, at)| at.elapsed() < TOKEN_TTL && d != &digest);
-        entries.push((digest, role, Instant::now()));
-    }
-}
-
-/// The token's role, checked against the cache and then the database.
+/// The token's role, asked of the database for every request: a revoked
+/// token (`daicho token revoke`) is refused from the moment its deletion
+/// commits, by every instance sharing the database. The lookup is one
+/// primary-key read of the hash.
 async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
     let token = parts
@@ -54,9 +23,6 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
         .and_then(bearer)
         .ok_or_else(unauthorized)?;
     let digest = token_hash(token);
-    if let Some(role) = state.tokens.get(&digest).await {
-        return Ok(role);
-    }
     let stored = state
         .store
         .token_role(digest)
@@ -69,7 +35,6 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
             &std::io::Error::other(e),
         )
     })?;
-    state.tokens.put(digest, role).await;
     Ok(role)
 }
 

@@ -34,7 +34,9 @@ pub enum StartError {
         "refusing to start: the database holds {db_size} entries, but this ledger already \
          signed a checkpoint of {file_size} entries ({path}). The database was restored from \
          an older copy, or is not this ledger's database. Restore the newest database; start \
-         with --accept-rollback only if losing entries {db_size}..{file_size} is intended."
+         with --accept-rollback only if losing the entries with seq {db_size} to {last} \
+         (inclusive) is intended.",
+        last = .file_size - 1
     )]
     RolledBack {
         /// The last-checkpoint file.

@@ -200,7 +200,7 @@ fn check_against_file(
     verifier: &NoteVerifier,
     accept_rollback: bool,
 ) -> Result<(), StartError> {
-    let Some((cp, _)) = file.read(verifier)? else {
+    let Some((cp, _)) = file.read_for_start(verifier, accept_rollback)? else {
         // `initialise` writes the file, so on SQLite a missing file means it
         // was lost; but an instance that joins a shared PostgreSQL ledger
         // starts without one, so a missing file is accepted and written.

@@ -1,0 +1,7 @@
+//! `cargo fuzz run jcs`: see `properties/core.rs`.
+#![no_main]
+
+#[path = "../properties/core.rs"]
+mod properties;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| properties::jcs(data));
