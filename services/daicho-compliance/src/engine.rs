@@ -672,9 +672,9 @@ fn presence(
             first_record
         };
         for w in windows(unit, tokyo_date(since), cx.horizon) {
-            // A window counts once it is over, and only if the subject was
-            // known for all of it.
-            if w.end() > cx.horizon || since > w.start() && per.is_some() {
+            // A window counts once it is over, and only if the ledger (or,
+            // per subject, the subject) existed for all of it.
+            if w.end() > cx.horizon || tokyo_date(since) > w.from {
                 continue;
             }
             let found = records.iter().any(|r| {

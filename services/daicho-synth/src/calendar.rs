@@ -4,7 +4,7 @@
 //! Moments are whole seconds since the Unix epoch. Japan has no daylight
 //! saving time, so a fixed +09:00 offset is exact for every date.
 
-use time::{Date, Duration, Month, Weekday};
+use time::{Date, Duration, Month};
 
 /// Seconds in an hour.
 pub(crate) const HOUR: i64 = 3600;
@@ -40,7 +40,12 @@ impl Quarter {
         let mut business_days = Vec::new();
         let mut day = first;
         while day < end {
-            if !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            // The city's calendar, with national holidays and closing days,
+            // is the one the rules judge operating hours and deadlines by.
+            if daicho_compliance::Rulebook::embedded()
+                .calendar()
+                .is_business_day(day)
+            {
                 business_days.push(day);
             }
             day = day.next_day().expect("in range");
@@ -170,6 +175,6 @@ mod tests {
         assert!(q
             .business_days
             .iter()
-            .all(|d| d.weekday() != Weekday::Sunday));
+            .all(|d| d.weekday() != time::Weekday::Sunday));
     }
 }

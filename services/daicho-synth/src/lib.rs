@@ -162,6 +162,16 @@ impl ViolationKind {
         ViolationKind::SecondIncidentClosure,
     ];
 
+    /// The paragraph the act breaks when it is an event of `event_type`: a
+    /// configuration change without 様式7 breaks 第19条第3項, software
+    /// installed without it 第18条第3項.
+    pub fn reference_for(self, event_type: &str) -> &'static str {
+        match (self, event_type) {
+            (ViolationKind::ChangeWithoutApproval, "configuration.changed") => "19-3",
+            _ => self.reference(),
+        }
+    }
+
     /// The paragraph of the regulation the act breaks, as the catalogue
     /// writes references (`37-1` = 第37条第1項).
     pub fn reference(self) -> &'static str {
@@ -415,7 +425,7 @@ pub fn generate(config: &Config, catalogue: &Catalogue) -> Generated {
         .filter_map(|(d, id)| {
             d.planted.as_ref().map(|(kind, subject)| PlantedViolation {
                 kind: *kind,
-                reference: kind.reference(),
+                reference: kind.reference_for(&d.event_type),
                 subject: subject.clone(),
                 event_id: id.clone(),
                 event_type: d.event_type.clone(),

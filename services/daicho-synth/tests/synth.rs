@@ -196,7 +196,7 @@ fn every_kind_of_violation_is_planted_and_points_at_its_event() {
     for v in &generated.violations {
         let e = events[&v.event_id];
         assert_eq!(e.body.event_type.as_str(), v.event_type);
-        assert_eq!(v.reference, v.kind.reference());
+        assert_eq!(v.reference, v.kind.reference_for(&v.event_type));
         let payload = Value::Object(e.body.payload.clone()).to_string();
         let local = &e.body.occurred_at.as_str()[11..16];
         match v.kind {
