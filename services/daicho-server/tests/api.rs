@@ -50,6 +50,7 @@ on_both_backends!(
     retry_after_the_window_returns_the_original_receipt,
     metrics_do_not_count_retries,
     parameter_refusals_name_the_parameter,
+    forged_envelopes_do_not_reveal_stored_event_ids,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it
