@@ -21,6 +21,7 @@ pub mod check_pool;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod connections;
 pub mod data_dir;
 pub mod extract;
 pub mod keyfile;

@@ -4,6 +4,7 @@
 
 mod api {
     pub mod cli;
+    pub mod connections;
     pub mod harness;
     pub mod suite;
 }
