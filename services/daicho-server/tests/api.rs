@@ -6,6 +6,7 @@ mod api {
     pub mod cli;
     pub mod connections;
     pub mod harness;
+    pub mod storage;
     pub mod suite;
 }
 

@@ -115,7 +115,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the app on a fresh ledger with a changed configuration.
 pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(tempfile::tempdir().unwrap(), backend, change).await
+}
+
+/// Starts the app on a fresh ledger whose data directory is `data` in
+/// `dir`, with a changed configuration.
+pub async fn spawn_app_in(
+    dir: tempfile::TempDir,
+    backend: Backend,
+    change: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let (database_url, schema) = match backend {
         Backend::Sqlite => (None, None),
         Backend::Postgres => {
