@@ -67,9 +67,10 @@ pub enum ErrorCode {
     Unauthorized,
     /// The token's role may not do this.
     Forbidden,
-    /// No such resource (only said after the caller proved it may look).
+    /// No such route (said to anyone: the routes are public), or no such
+    /// resource (said only after the caller proved it may look).
     NotFound,
-    /// No such route or method.
+    /// The route exists, not with this method (said to anyone).
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
     Timeout,

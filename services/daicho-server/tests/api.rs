@@ -53,6 +53,7 @@ on_both_backends!(
     metrics_do_not_count_retries,
     parameter_refusals_name_the_parameter,
     forged_envelopes_do_not_reveal_stored_event_ids,
+    route_errors_come_before_authentication,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

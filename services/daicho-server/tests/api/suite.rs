@@ -1038,3 +1038,45 @@ pub async fn forged_envelopes_do_not_reveal_stored_event_ids(backend: Backend) {
     assert_eq!(app.size().await, size);
     app.stop().await;
 }
+
+/// Which routes and methods exist is public (the OpenAPI document says
+/// so), so a wrong route or method is answered before any token is looked
+/// at; which *resources* exist is not, and stays behind authorisation.
+pub async fn route_errors_come_before_authentication(backend: Backend) {
+    use hyper::Method;
+    let app = spawn_app(backend).await;
+    for token in [None, Some("daicho_wrong"), Some(app.token("reader"))] {
+        for path in ["/v1/no-such-route", "/v1/events/1/extra", "/nothing"] {
+            let res = app.client.get(path, token).await.unwrap();
+            assert_eq!(res.status, 404, "{path} {token:?}");
+            assert_eq!(problem(&res)["code"], "not_found");
+        }
+        for (method, path, allow) in [
+            (Method::DELETE, "/v1/events/1", "GET"),
+            (Method::POST, "/v1/checkpoint", "GET"),
+            (Method::GET, "/v1/events/batch", "POST"),
+            (Method::PUT, "/v1/events", "GET,POST"),
+        ] {
+            let res = app
+                .client
+                .exchange(method.clone(), path, token, None, Default::default())
+                .await
+                .unwrap();
+            assert_eq!(res.status, 405, "{method} {path} {token:?}");
+            assert_eq!(problem(&res)["code"], "method_not_allowed");
+            let mut allowed: Vec<String> = res
+                .header("allow")
+                .unwrap_or_default()
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .filter(|m| m != "HEAD")
+                .collect();
+            allowed.sort();
+            assert_eq!(allowed.join(","), allow, "{method} {path}");
+        }
+    }
+    // A resource that does not exist is still 401 without a token.
+    let res = app.client.get("/v1/events/999999", None).await.unwrap();
+    assert_eq!(res.status, 401);
+    app.stop().await;
+}
