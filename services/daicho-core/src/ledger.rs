@@ -298,7 +298,9 @@ pub struct Staged {
 }
 
 impl Batch<'_> {
-    fn registry(&self) -> &Registry {
+    /// The key registry as of this point of the batch: the ledger's, with
+    /// the registry events staged so far applied.
+    pub fn registry(&self) -> &Registry {
         self.registry.as_ref().unwrap_or(&self.base.registry)
     }
 

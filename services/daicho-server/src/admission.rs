@@ -74,19 +74,18 @@ pub fn check_content(
 /// catalogue, the `occurred_at` window, a revoked key) must not hide the
 /// original receipt from a submitter retrying the exact bytes, so before
 /// refusing, the event id is looked up: the same bytes under that id are a
-/// retry (the sequencer answers it with the original receipt), other bytes
-/// are a conflict. Only the refusal path pays for the lookup.
+/// retry (the sequencer answers it with the original receipt). Other bytes
+/// under a stored id keep their own refusal, never a conflict: the event
+/// did not pass the door, so nothing vouches for its sender, and answering
+/// it differently from an unknown id would tell anyone which ids exist.
+/// Only the refusal path pays for the lookup.
 async fn already_appended(state: &AppState, event: &SignedEvent) -> ApiResult<bool> {
     let stored = state
         .store
         .entry_by_event_id(&event.body.event_id)
         .await
         .map_err(|e| ApiError::internal("looking up a refused event's id", &e))?;
-    match stored {
-        None => Ok(false),
-        Some(s) if s.entry.event_hash == event.hash() => Ok(true),
-        Some(_) => Err(AppendError::Conflict(event.body.event_id.clone()).into()),
-    }
+    Ok(stored.is_some_and(|s| s.entry.event_hash == event.hash()))
 }
 
 /// Prefixes the pointers of an error about event `index` of a batch with

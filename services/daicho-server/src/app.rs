@@ -24,6 +24,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::check_pool::CheckPool;
 use crate::cli::{LogFormat, ServeConfig};
+use crate::connections::{self, ConnectionLimits};
 use crate::data_dir::{self, redact, DataDir};
 use crate::keyfile;
 use crate::metrics::Metrics;
@@ -239,6 +240,41 @@ fn read_catalogue_dir(dir: &std::path::Path) -> anyhow::Result<(Catalogue, Ruleb
     Ok((catalogue, rules))
 }
 
+/// The connection limits of `cfg`, with the soft limit on open files
+/// raised to the hard limit first. The cap is lowered if the descriptors
+/// could not hold the served connections, the refusals in progress over
+/// capacity, and a reserve for the database and files; running out of descriptors would
+/// stop the service from accepting anyone.
+fn connection_limits(cfg: &ServeConfig) -> ConnectionLimits {
+    /// Descriptors kept for the database pool, the data files and logs.
+    const RESERVE: u64 = 128;
+    let mut max_connections = cfg.max_connections.max(1);
+    match connections::raise_open_file_limit() {
+        Ok(soft) => {
+            let room = usize::try_from(soft.saturating_sub(RESERVE)).unwrap_or(usize::MAX);
+            // The largest cap whose connections and refusals fit in `room`.
+            let fits = (1..=max_connections.min(room))
+                .rev()
+                .find(|&n| n + connections::refusal_slots(n) <= room)
+                .unwrap_or(1);
+            if fits < max_connections {
+                tracing::warn!(
+                    open_file_limit = soft,
+                    max_connections = fits,
+                    "the open-file limit is too low for --max-connections; serving fewer"
+                );
+                max_connections = fits;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read or raise the open-file limit"),
+    }
+    ConnectionLimits {
+        max_connections,
+        header_read_timeout: Duration::from_secs(cfg.header_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(cfg.idle_timeout_secs.max(1)),
+    }
+}
+
 /// Initialises the data directory if needed, opens the store, starts the
 /// sequencer and binds the listener; returns once the service accepts
 /// connections.
@@ -309,18 +345,17 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     let app = router(state.clone());
     let task_state = state.clone();
     let signal_state = state.clone();
+    let connection_limits = connection_limits(&cfg);
     let task = tokio::spawn(async move {
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                signal_state.ready.store(false, Ordering::Relaxed);
-            })
-            .await;
+        connections::serve(listener, app, connection_limits, async move {
+            let _ = stopped.await;
+            signal_state.ready.store(false, Ordering::Relaxed);
+        })
+        .await;
         // Every connection is closed: no new appends can arrive, so the
         // sequencer can finish the last group commit and stop.
         let drained = task_state.sequencer.shutdown().await;
         task_state.store.close().await;
-        result.context("serving")?;
         drained.context("stopping the sequencer")?;
         Ok(())
     });

@@ -103,6 +103,20 @@ pub struct ServeConfig {
     /// Seconds before a request is answered with 408.
     #[arg(long, env = "DAICHO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Most connections served at once; a connection beyond them is
+    /// answered with 503 and `Retry-After` and closed. Lowered at start if
+    /// the open-file limit could not hold twice as many.
+    #[arg(long, env = "DAICHO_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's head once the service waits
+    /// for it (on a new connection or between requests on a kept-alive
+    /// one); then the connection is closed.
+    #[arg(long, env = "DAICHO_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in progress and
+    /// no byte moving either way; then it is closed.
+    #[arg(long, env = "DAICHO_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
     /// How far in the past `occurred_at` may lie, in seconds (default 400 days:
     /// a fiscal year's records may be entered late).
     #[arg(long, env = "DAICHO_MAX_PAST_SECS", default_value_t = 400 * 86_400)]

@@ -37,9 +37,19 @@ pub struct FullResponse {
     pub content_type: Option<String>,
     /// The body.
     pub body: Bytes,
+    /// Every header.
+    pub headers: hyper::HeaderMap,
 }
 
 impl FullResponse {
+    /// The value of header `name`, if present and text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     /// The body as JSON (`Value::Null` if it is not JSON).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
@@ -117,11 +127,13 @@ impl Client {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let headers = res.headers().clone();
         let body = res.into_body().collect().await?.to_bytes();
         Ok(FullResponse {
             status,
             content_type,
             body,
+            headers,
         })
     }
 

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod compliance;
+pub mod connections;
 pub mod data_dir;
 pub mod extract;
 pub mod keyfile;

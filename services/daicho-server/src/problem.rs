@@ -67,14 +67,18 @@ pub enum ErrorCode {
     Unauthorized,
     /// The token's role may not do this.
     Forbidden,
-    /// No such resource (only said after the caller proved it may look).
+    /// No such route (said to anyone: the routes are public), or no such
+    /// resource (said only after the caller proved it may look).
     NotFound,
-    /// No such route or method.
+    /// The route exists, not with this method (said to anyone).
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
     Timeout,
     /// The service is starting, stopping, or cannot reach its database.
     Unavailable,
+    /// The ledger's storage cannot take writes now (disk full, failing
+    /// I/O); retry after `Retry-After` seconds.
+    StorageUnavailable,
     /// Something failed inside the service; the log has the cause.
     Internal,
 }
@@ -107,6 +111,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Timeout => "timeout",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -139,7 +144,9 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable | ErrorCode::StorageUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,6 +177,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::Timeout => "The request timed out",
             ErrorCode::Unavailable => "The service is unavailable",
+            ErrorCode::StorageUnavailable => "The ledger's storage cannot take writes now",
             ErrorCode::Internal => "Internal error",
         }
     }
@@ -310,6 +318,12 @@ impl IntoResponse for ApiError {
         let mut res = (status, body).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.code == ErrorCode::StorageUnavailable {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS),
+            );
+        }
         if self.code == ErrorCode::Unauthorized {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -319,6 +333,11 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// The `Retry-After` of a `storage_unavailable` refusal, in seconds: long
+/// enough that waiting clients do not hammer a full disk, short enough that
+/// appends resume soon after an operator made room.
+const STORAGE_RETRY_AFTER_SECS: &str = "30";
 
 /// The result type of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -416,6 +435,15 @@ impl From<AppendError> for ApiError {
             AppendError::Unavailable => ApiError::new(ErrorCode::Unavailable)
                 .detail("the service is shutting down; retry against another instance"),
             AppendError::Internal(e) => ApiError::internal("appending", &*e),
+            AppendError::StorageUnavailable(e) => {
+                // Logged like an internal failure, for the operator; the
+                // client learns only that it should come back later.
+                let _ = ApiError::internal("appending: the storage cannot take writes", &*e);
+                ApiError::new(ErrorCode::StorageUnavailable).detail(
+                    "the ledger's storage cannot take writes now; nothing is lost by retrying \
+                     the same bytes later",
+                )
+            }
         }
     }
 }

@@ -5,7 +5,9 @@
 mod api {
     pub mod cli;
     pub mod compliance;
+    pub mod connections;
     pub mod harness;
+    pub mod storage;
     pub mod suite;
     pub mod tokens;
     pub mod witness;
@@ -36,6 +38,8 @@ daicho_testkit::on_both_backends!(
     parameter_refusals_name_the_parameter,
     compliance_findings_and_state,
     a_revoked_token_is_refused_at_once_by_every_instance,
+    forged_envelopes_do_not_reveal_stored_event_ids,
+    route_errors_come_before_authentication,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

@@ -39,3 +39,47 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Internal(e)
     }
 }
+
+/// SQLite's primary result code for a full disk (`SQLITE_FULL`).
+const SQLITE_FULL: u32 = 13;
+/// SQLite's primary result code for an I/O error (`SQLITE_IOERR`); its
+/// extended codes say which operation failed in the bits above the low 8.
+const SQLITE_IOERR: u32 = 10;
+/// PostgreSQL's SQLSTATE `53100` disk_full.
+const PG_DISK_FULL: &str = "53100";
+/// PostgreSQL's SQLSTATE `58030` io_error.
+const PG_IO_ERROR: &str = "58030";
+/// `ENOSPC` and `EDQUOT` on Linux: no space left, disk quota exceeded.
+const NO_SPACE: [i32; 2] = [28, 122];
+
+impl StoreError {
+    /// Whether the database cannot store anything now for lack of room or
+    /// an I/O failure of its storage (SQLite's `SQLITE_FULL` and
+    /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`): a
+    /// condition an operator fixes and a client waits out, unlike a bug.
+    pub fn is_storage_unavailable(&self) -> bool {
+        let StoreError::Internal(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Database(db) => {
+                let Some(code) = db.code() else {
+                    return false;
+                };
+                match code.parse::<u32>() {
+                    // SQLite's codes are numbers below 5 digits;
+                    // PostgreSQL's SQLSTATEs have five characters.
+                    Ok(n) if code.len() < 5 => {
+                        let primary = n & 0xff;
+                        primary == SQLITE_FULL || primary == SQLITE_IOERR
+                    }
+                    _ => code == PG_DISK_FULL || code == PG_IO_ERROR,
+                }
+            }
+            sqlx::Error::Io(io) => io
+                .raw_os_error()
+                .is_some_and(|code| NO_SPACE.contains(&code)),
+            _ => false,
+        }
+    }
+}

@@ -11,6 +11,7 @@ use crate::api::schemas::Readiness;
 use crate::app::AppState;
 use crate::extract::{NoQuery, Query};
 use crate::metrics::LedgerGauges;
+use crate::sequencer::WriterHealth;
 
 /// The process is alive.
 #[utoipa::path(
@@ -21,7 +22,8 @@ pub async fn healthz(_query: Query<NoQuery>) -> &'static str {
     "ok\n"
 }
 
-/// The service accepts appends: not shutting down, database reachable.
+/// The service accepts appends: not shutting down, database reachable, and
+/// the writer's last group commit (if any since start) succeeded.
 #[utoipa::path(
     get, path = "/readyz", tag = "operations", operation_id = "readyz",
     responses(
@@ -31,12 +33,19 @@ pub async fn healthz(_query: Query<NoQuery>) -> &'static str {
 )]
 pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Response {
     let db = state.store.size().await;
-    let ok = state.is_ready() && db.is_ok();
+    let writer = state.sequencer.writer_health();
+    let ok = state.is_ready() && db.is_ok() && writer == WriterHealth::Ok;
     if let Err(e) = &db {
         tracing::warn!(error = %e, "readiness: database unreachable");
     }
     let body = Readiness {
         status: if ok { "ready" } else { "unavailable" }.to_owned(),
+        writer: match writer {
+            WriterHealth::Ok => "ok",
+            WriterHealth::StorageUnavailable => "storage_unavailable",
+            WriterHealth::Failing(_) => "failing",
+        }
+        .to_owned(),
         tree_size: state.sequencer.snapshot().size,
         backend: state.store.backend().to_owned(),
         witnesses_down: state

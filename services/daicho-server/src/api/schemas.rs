@@ -253,6 +253,10 @@ pub struct KeysView {
 pub struct Readiness {
     /// `ready` or `unavailable`.
     pub status: String,
+    /// How the writer's last group commit went: `ok` (or none since
+    /// start), `storage_unavailable` (the storage could not take it) or
+    /// `failing` (another failure; the log says which).
+    pub writer: String,
     /// Entries in the ledger.
     pub tree_size: u64,
     /// The database backend: `sqlite` or `postgres`.

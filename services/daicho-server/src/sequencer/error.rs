@@ -91,6 +91,11 @@ pub enum AppendError {
     /// idempotent).
     #[error("the append failed")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database's storage could not take the group (full, or failing
+    /// I/O); as with [`AppendError::Internal`], whether it was committed is
+    /// unknown, and the submitter retries once the operator made room.
+    #[error("the ledger's storage cannot take writes now")]
+    StorageUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The sequencer is shutting down.
     #[error("the sequencer is shutting down")]
     Unavailable,
@@ -102,7 +107,8 @@ pub enum AppendError {
 pub struct ShutdownError;
 
 /// A failure that ends a whole group; every request in it gets
-/// [`AppendError::Internal`].
+/// [`AppendError::StorageUnavailable`] if the storage could not take it,
+/// else [`AppendError::Internal`].
 #[derive(Debug, thiserror::Error)]
 pub(super) enum GroupError {
     #[error(transparent)]

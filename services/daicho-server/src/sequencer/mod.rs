@@ -187,10 +187,26 @@ pub struct Sequencer {
     inner: Arc<Inner>,
 }
 
+/// How the writer's last group commit went: what readiness reports, so
+/// that a service whose every append fails is not reported ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriterHealth {
+    /// The last group commit succeeded, or none was tried since start.
+    Ok,
+    /// The last group commit failed because the database's storage could
+    /// not take it (full, or failing I/O); the next commit that succeeds
+    /// clears this.
+    StorageUnavailable,
+    /// The last group commit failed for this reason; the next commit that
+    /// succeeds clears this.
+    Failing(String),
+}
+
 struct Inner {
     queue: mpsc::Sender<Message>,
     closing: AtomicBool,
     published: Arc<RwLock<Arc<Snapshot>>>,
+    health: Arc<RwLock<WriterHealth>>,
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     store: Store,
     clock: Clock,
@@ -259,6 +275,11 @@ impl Sequencer {
     /// The ledger as of the last commit.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         read(&self.inner.published).clone()
+    }
+
+    /// How the writer's last group commit went.
+    pub fn writer_health(&self) -> WriterHealth {
+        read(&self.inner.health).clone()
     }
 
     /// The clock the ledger records its entries with.

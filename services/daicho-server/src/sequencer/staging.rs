@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use daicho_core::entry::Entry;
 use daicho_core::event::{EventId, HashedEvent, SignedEvent};
 use daicho_core::keys::PublicKey;
-use daicho_core::ledger::{Ledger, Staged};
-use daicho_core::registry::{KEY_REGISTERED, KEY_REVOKED};
+use daicho_core::ledger::{Batch, Ledger, Staged};
+use daicho_core::registry::{RegistryError, KEY_REGISTERED, KEY_REVOKED};
 use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
 
@@ -82,7 +82,7 @@ pub(super) fn stage<'s>(
                     slots.push(Slot::Stored(entry.clone(), hash));
                     continue;
                 }
-                refusal = Some(AppendError::Conflict(id));
+                refusal = Some(reused_id(&batch, &event, key.as_ref()));
                 break;
             }
             if let Some(&(hash, index)) = in_group.get(&id) {
@@ -90,7 +90,7 @@ pub(super) fn stage<'s>(
                     slots.push(Slot::Staged(index));
                     continue;
                 }
-                refusal = Some(AppendError::Conflict(id));
+                refusal = Some(reused_id(&batch, &event, key.as_ref()));
                 break;
             }
             match batch.append_hashed(event, key.as_ref()) {
@@ -121,6 +121,31 @@ pub(super) fn stage<'s>(
     StagedGroup {
         plans,
         staged: batch.finish(),
+    }
+}
+
+/// The refusal of an event whose id is taken by other content: a conflict
+/// only if the registry authorises the event and its signature holds
+/// (`verified_with` is the key the door already verified it with), so that
+/// a forged envelope is refused as forged whether or not its id exists and
+/// tells nobody which ids the ledger holds.
+fn reused_id(
+    batch: &Batch<'_>,
+    event: &HashedEvent,
+    verified_with: Option<&PublicKey>,
+) -> AppendError {
+    let e = event.event();
+    match batch.registry().authorize(e) {
+        Err(r) => AppendError::Rejected(r),
+        Ok(rec)
+            if verified_with != Some(&rec.public_key)
+                && !rec
+                    .public_key
+                    .verify(&event.signing_message(), &e.signature.0) =>
+        {
+            AppendError::Rejected(RegistryError::BadSignature(e.body.key_id.clone()))
+        }
+        Ok(_) => AppendError::Conflict(e.body.event_id.clone()),
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use super::background::{checkpoint_wal, record_checkpoints};
 use super::error::StartError;
 use super::writer::{Health, Writer};
-use super::{read, snapshot_of, Inner, Sequencer, SequencerConfig};
+use super::{read, snapshot_of, Inner, Sequencer, SequencerConfig, WriterHealth};
 use crate::last_checkpoint::LastCheckpointFile;
 
 impl Sequencer {
@@ -62,7 +62,13 @@ impl Sequencer {
         })?;
         let file = LastCheckpointFile::new(&cfg.last_checkpoint);
         check_against_file(&loaded.ledger, &file, &verifier, cfg.accept_rollback)?;
-        file.write(&loaded.note)?;
+        // The database extends the file (checked above), so a file that
+        // cannot be brought up to date only lags, as it may after any
+        // crash: the service starts and serves reads on a full disk, and
+        // the recorder writes the file with the next commit.
+        if let Err(e) = file.write(&loaded.note) {
+            tracing::warn!(error = %e, "could not update the last-checkpoint file at start");
+        }
         let (recorder, notes) = watch::channel(loaded.note.clone());
         let recorder_task = tokio::spawn(record_checkpoints(file, notes));
         let (committed, commits) = watch::channel(());
@@ -76,6 +82,7 @@ impl Sequencer {
             loaded.note.clone(),
         ))));
         let (queue, rx) = mpsc::channel(cfg.queue_depth.max(1));
+        let health = Arc::new(RwLock::new(WriterHealth::Ok));
         let writer = Writer {
             store: store.clone(),
             signer,
@@ -89,6 +96,7 @@ impl Sequencer {
             clock: cfg.clock.clone(),
             max_group_entries: cfg.max_group_entries.max(1),
             published: published.clone(),
+            reported: health.clone(),
         };
         let handle = tokio::spawn(async move {
             writer.run(rx).await;
@@ -103,6 +111,7 @@ impl Sequencer {
                 queue,
                 closing: AtomicBool::new(false),
                 published,
+                health,
                 writer: tokio::sync::Mutex::new(Some(handle)),
                 store,
                 clock: cfg.clock,

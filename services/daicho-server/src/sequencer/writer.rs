@@ -22,7 +22,7 @@ use super::error::{AppendError, GroupError, SharedError};
 use super::fork_guard::check_consistent;
 use super::staging::{self, changes_registry, Body, StagedGroup};
 use super::startup::{load, LoadError};
-use super::{read, snapshot_of, write, Answer, Clock, Message, Request, Snapshot};
+use super::{read, snapshot_of, write, Answer, Clock, Message, Request, Snapshot, WriterHealth};
 
 /// Whether the in-memory ledger can be trusted to match the database.
 #[derive(Debug)]
@@ -61,6 +61,8 @@ pub(super) struct Writer {
     pub(super) clock: Clock,
     pub(super) max_group_entries: usize,
     pub(super) published: Arc<RwLock<Arc<Snapshot>>>,
+    /// How the last group commit went, as readiness reports it.
+    pub(super) reported: Arc<RwLock<WriterHealth>>,
 }
 
 impl Writer {
@@ -108,15 +110,27 @@ impl Writer {
         }
         match self.try_commit(bodies).await {
             Ok(answers) => {
+                self.report(WriterHealth::Ok);
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     let _ = reply.send(answer);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, requests = replies.len(), "group commit failed");
+                let storage = matches!(&e, GroupError::Store(s) if s.is_storage_unavailable());
+                self.report(if storage {
+                    WriterHealth::StorageUnavailable
+                } else {
+                    WriterHealth::Failing(e.to_string())
+                });
                 let shared = SharedError(Arc::new(e));
                 for reply in replies {
-                    let _ = reply.send(Err(AppendError::Internal(Box::new(shared.clone()))));
+                    let cause = Box::new(shared.clone());
+                    let _ = reply.send(Err(if storage {
+                        AppendError::StorageUnavailable(cause)
+                    } else {
+                        AppendError::Internal(cause)
+                    }));
                 }
             }
         }
@@ -296,6 +310,18 @@ impl Writer {
         check_consistent(ledger.tree(), &self.last_signed, &cp)?;
         let note = cp.sign(&self.signer);
         Ok((cp, note))
+    }
+
+    /// Records how the last group commit went, for readiness.
+    fn report(&self, health: WriterHealth) {
+        let mut current = self
+            .reported
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *current != health {
+            tracing::info!(from = ?*current, to = ?health, "writer health changed");
+            *current = health;
+        }
     }
 
     fn publish(&self) {

@@ -61,6 +61,9 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> ServeConf
         max_batch: TEST_MAX_BATCH,
         max_page: 1000,
         request_timeout_secs: 30,
+        max_connections: 1024,
+        header_read_timeout_secs: 10,
+        idle_timeout_secs: 60,
         max_past_secs: 400 * 86_400,
         max_future_secs: 300,
         no_payload_validation: false,
@@ -77,7 +80,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the app on a fresh ledger with a changed configuration.
 pub async fn spawn_app_with(backend: Backend, change: impl FnOnce(&mut ServeConfig)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    spawn_app_in(tempfile::tempdir().unwrap(), backend, change).await
+}
+
+/// Starts the app on a fresh ledger whose data directory is `data` in
+/// `dir`, with a changed configuration.
+pub async fn spawn_app_in(
+    dir: tempfile::TempDir,
+    backend: Backend,
+    change: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     // On SQLite the app keeps its database in its data directory.
     let db = match backend {
         Backend::Sqlite => None,

@@ -950,3 +950,111 @@ pub async fn parameter_refusals_name_the_parameter(backend: Backend) {
     assert_eq!(app.size().await, 3);
     app.stop().await;
 }
+
+/// An envelope whose signature does not hold is refused the same way
+/// whether or not its event id is in the ledger, so that nobody learns
+/// which ids exist without a credential; the exact bytes of an appended
+/// event still get their receipt, and the holder of the key still learns
+/// of a reused id.
+/// Makes an envelope under a given event id.
+type Forgery<'a> = dyn Fn(daicho_core::event::EventId) -> daicho_core::event::SignedEvent + 'a;
+
+pub async fn forged_envelopes_do_not_reveal_stored_event_ids(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&[]).await;
+    let stored = src.sample_event();
+    let first = app.post_event(&stored).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let size = app.size().await;
+    let stranger = daicho_core::keys::NoteSigner::from_seed("stranger", [9; 32]).unwrap();
+
+    // Each forgery is tried under the stored id and under a fresh one.
+    let forgeries: Vec<(&str, Box<Forgery<'_>>)> = vec![
+        (
+            "bad_signature",
+            Box::new(|id| {
+                let mut e = src.sample_event();
+                e.body.event_id = id;
+                e
+            }),
+        ),
+        (
+            "unknown_key",
+            Box::new(|id| {
+                let mut e = src.sample_event().body;
+                e.event_id = id;
+                e.key_id = stranger.key_id();
+                e.sign(&stranger)
+            }),
+        ),
+    ];
+    for (code, forge) in &forgeries {
+        for id in [stored.body.event_id.clone(), new_event_id()] {
+            let single = app.post_event(&forge(id.clone())).await;
+            assert_eq!(single.status, 403, "{code} {id}: {}", single.text());
+            assert_eq!(problem(&single)["code"], *code, "{id}");
+            let body = json!({ "events": [src.sample_event(), forge(id.clone())] });
+            let batch = app
+                .post_raw("/v1/events/batch", serde_json::to_vec(&body).unwrap())
+                .await;
+            assert_eq!(batch.status, 403, "batch {code} {id}: {}", batch.text());
+            let p = problem(&batch);
+            assert_eq!(p["code"], *code, "{id}");
+            assert!(pointers(&p)[0].starts_with("/events/1/"), "{p}");
+        }
+    }
+    assert_eq!(app.size().await, size);
+
+    // The original bytes are a retry; the key holder reusing the id for
+    // other content is told of the conflict.
+    assert_eq!(app.post_event(&stored).await.status, 200);
+    let mut reuse = src.sample_event().body;
+    reuse.event_id = stored.body.event_id.clone();
+    let res = app.post_event(&reuse.sign(&src.signer)).await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert_eq!(problem(&res)["code"], "event_id_conflict");
+    assert_eq!(app.size().await, size);
+    app.stop().await;
+}
+
+/// Which routes and methods exist is public (the OpenAPI document says
+/// so), so a wrong route or method is answered before any token is looked
+/// at; which *resources* exist is not, and stays behind authorisation.
+pub async fn route_errors_come_before_authentication(backend: Backend) {
+    use hyper::Method;
+    let app = spawn_app(backend).await;
+    for token in [None, Some("daicho_wrong"), Some(app.token("reader"))] {
+        for path in ["/v1/no-such-route", "/v1/events/1/extra", "/nothing"] {
+            let res = app.client.get(path, token).await.unwrap();
+            assert_eq!(res.status, 404, "{path} {token:?}");
+            assert_eq!(problem(&res)["code"], "not_found");
+        }
+        for (method, path, allow) in [
+            (Method::DELETE, "/v1/events/1", "GET"),
+            (Method::POST, "/v1/checkpoint", "GET"),
+            (Method::GET, "/v1/events/batch", "POST"),
+            (Method::PUT, "/v1/events", "GET,POST"),
+        ] {
+            let res = app
+                .client
+                .exchange(method.clone(), path, token, None, Default::default())
+                .await
+                .unwrap();
+            assert_eq!(res.status, 405, "{method} {path} {token:?}");
+            assert_eq!(problem(&res)["code"], "method_not_allowed");
+            let mut allowed: Vec<String> = res
+                .header("allow")
+                .unwrap_or_default()
+                .split(',')
+                .map(|m| m.trim().to_owned())
+                .filter(|m| m != "HEAD")
+                .collect();
+            allowed.sort();
+            assert_eq!(allowed.join(","), allow, "{method} {path}");
+        }
+    }
+    // A resource that does not exist is still 401 without a token.
+    let res = app.client.get("/v1/events/999999", None).await.unwrap();
+    assert_eq!(res.status, 401);
+    app.stop().await;
+}
