@@ -34,11 +34,15 @@ pub struct Admitted {
 /// The checks that need no registry: the catalogue's schema for the
 /// payload (not for the ledger's own `daicho.*` types, which the registry
 /// checks) and the `occurred_at` window around `now`.
+///
+/// A backfill (`POST /v1/events/backfill`, an administrator's) lifts the
+/// window's past bound only.
 pub fn check_content(
     catalogue: &Catalogue,
     limits: &Limits,
     event: &SignedEvent,
     now: RecordedAt,
+    backfill: bool,
 ) -> ApiResult<()> {
     let b = &event.body;
     if limits.validate_payloads && !b.event_type.is_ledger_type() {
@@ -56,7 +60,7 @@ pub fn check_content(
     let at = b.occurred_at.instant();
     let earliest = now - limits.max_past;
     let latest = now + limits.max_future;
-    if at < earliest || at > latest {
+    if (at < earliest && !backfill) || at > latest {
         return Err(ApiError::new(ErrorCode::OccurredAtOutOfWindow)
             .detail(format!(
                 "occurred_at must lie between {} seconds before and {} seconds after the server's clock",
@@ -106,11 +110,12 @@ pub async fn admit(
     state: &AppState,
     events: Vec<SignedEvent>,
     prefixes: bool,
+    backfill: bool,
 ) -> ApiResult<Admitted> {
     let now = (state.sequencer.clock())();
     let mut retries = Vec::with_capacity(events.len());
     for (i, e) in events.iter().enumerate() {
-        let retry = match check_content(state.catalogue, &state.limits, e, now) {
+        let retry = match check_content(state.catalogue, &state.limits, e, now, backfill) {
             Ok(()) => false,
             Err(err) => {
                 if !already_appended(state, e)
@@ -334,6 +339,7 @@ mod tests {
             &limits(validate),
             event,
             clock_reading(),
+            false,
         )
     }
 

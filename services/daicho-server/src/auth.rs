@@ -20,8 +20,8 @@ use utoipa::ToSchema;
 mod authorized;
 
 pub use authorized::{
-    Authorized, Export, ReadCatalogue, ReadCheckpoints, ReadCompliance, ReadEvents, ReadKeys,
-    ReadLatestCheckpoint, ReadProofs, RequiredPermission,
+    Authorized, Backfill, Export, ReadCatalogue, ReadCheckpoints, ReadCompliance, ReadEvents,
+    ReadKeys, ReadLatestCheckpoint, ReadProofs, RequiredPermission,
 };
 
 /// The prefix of every token, so that a leaked one is recognisable by
@@ -61,6 +61,9 @@ pub enum Permission {
     /// `/v1/findings`, `/v1/state/…`): they name people and subjects, so a
     /// reader does not see them.
     ReadCompliance,
+    /// Recording acts older than the `occurred_at` window
+    /// (`POST /v1/events/backfill`).
+    Backfill,
 }
 
 impl Role {
@@ -77,8 +80,10 @@ impl Role {
             Role::Reader => matches!(p, ReadCheckpoints | ReadProofs | ReadCatalogue),
             // The committee reviews what happened but does not take copies
             // of the whole ledger.
-            Role::Committee => !matches!(p, Export),
-            Role::Auditor | Role::Admin => true,
+            Role::Committee => !matches!(p, Export | Backfill),
+            // Auditors read everything but write nothing.
+            Role::Auditor => !matches!(p, Backfill),
+            Role::Admin => true,
         }
     }
 

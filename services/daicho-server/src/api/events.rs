@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::admission::{self, Admitted};
 use crate::api::schemas::{BatchReceipts, EntryPage, EntryView, PageQuery};
 use crate::app::AppState;
-use crate::auth::{Authorized, ReadEvents};
+use crate::auth::{Authorized, Backfill, ReadEvents};
 use crate::extract::{JsonBytes, NoQuery, Path, Position, Query};
 use crate::problem::{ApiError, ApiResult, ErrorCode};
 use crate::sequencer::Receipts;
@@ -70,7 +70,7 @@ pub async fn append_event(
         query?;
         let JsonBytes(bytes) = body?;
         let event = envelope(parse_json(&bytes)?)?;
-        let admitted = admission::admit(&state, vec![event], false).await?;
+        let admitted = admission::admit(&state, vec![event], false, false).await?;
         append(&state, admitted).await
     }
     .await;
@@ -107,37 +107,86 @@ pub async fn append_batch(
     let result = async {
         query?;
         let JsonBytes(bytes) = body?;
-        let value = parse_json(&bytes)?;
-        let Value::Object(mut map) = value else {
-            return Err(ApiError::new(ErrorCode::InvalidRequest)
-                .at("", "expected an object {\"events\": [...]}"));
-        };
-        if let Some(k) = map.keys().find(|k| k.as_str() != "events") {
-            return Err(
-                ApiError::new(ErrorCode::InvalidRequest).at(format!("/{k}"), "unknown field")
-            );
-        }
-        let Some(Value::Array(items)) = map.remove("events") else {
-            return Err(ApiError::new(ErrorCode::InvalidRequest)
-                .at("/events", "expected an array of signed events"));
-        };
-        if items.is_empty() || items.len() > state.limits.max_batch {
-            return Err(ApiError::new(ErrorCode::BatchTooLarge)
-                .detail(format!(
-                    "a batch holds 1 to {} events; this one has {}",
-                    state.limits.max_batch,
-                    items.len()
-                ))
-                .at(
-                    "/events",
-                    format!("expected 1 to {} events", state.limits.max_batch),
-                ));
-        }
-        let mut events = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            events.push(envelope(item).map_err(|e| e.under(&format!("/events/{i}")))?);
-        }
-        let admitted = admission::admit(&state, events, true).await?;
+        let events = batch_events(&state, &bytes)?;
+        let admitted = admission::admit(&state, events, true, false).await?;
+        append(&state, admitted).await
+    }
+    .await;
+    finish(&state, started, result, |receipts, new| {
+        (status_for(new), Json(BatchReceipts { receipts })).into_response()
+    })
+}
+
+/// The signed events of a batch body `{"events": [...]}`.
+fn batch_events(state: &AppState, bytes: &[u8]) -> ApiResult<Vec<SignedEvent>> {
+    let value = parse_json(bytes)?;
+    let Value::Object(mut map) = value else {
+        return Err(ApiError::new(ErrorCode::InvalidRequest)
+            .at("", "expected an object {\"events\": [...]}"));
+    };
+    if let Some(k) = map.keys().find(|k| k.as_str() != "events") {
+        return Err(ApiError::new(ErrorCode::InvalidRequest).at(format!("/{k}"), "unknown field"));
+    }
+    let Some(Value::Array(items)) = map.remove("events") else {
+        return Err(ApiError::new(ErrorCode::InvalidRequest)
+            .at("/events", "expected an array of signed events"));
+    };
+    if items.is_empty() || items.len() > state.limits.max_batch {
+        return Err(ApiError::new(ErrorCode::BatchTooLarge)
+            .detail(format!(
+                "a batch holds 1 to {} events; this one has {}",
+                state.limits.max_batch,
+                items.len()
+            ))
+            .at(
+                "/events",
+                format!("expected 1 to {} events", state.limits.max_batch),
+            ));
+    }
+    let mut events = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        events.push(envelope(item).map_err(|e| e.under(&format!("/events/{i}")))?);
+    }
+    Ok(events)
+}
+
+/// Records acts that happened before the ledger's window, with their real
+/// `occurred_at`: a city bringing its paper ledgers in (approvals granted
+/// last fiscal year, open audit findings, registered devices). An
+/// administrator's token authorises it; each event is still signed by its
+/// source's registered key and checked like any other, except that
+/// `occurred_at` may lie any time before the ledger's clock. Every entry
+/// keeps its own `recorded_at`, so an evaluation counts the backfilled acts
+/// as recorded late.
+#[utoipa::path(
+    post, path = "/v1/events/backfill", tag = "events", operation_id = "append_backfill",
+    request_body(content = crate::api::schemas::BatchRequest, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Appended; one receipt per event, in order", body = BatchReceipts),
+        (status = 200, description = "Every event was already appended; the original receipts", body = BatchReceipts),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Missing or wrong token"),
+        (status = 403, description = "The role may not backfill, or an event's signature does not authorise it"),
+        (status = 409, description = "An event id was used for different content"),
+        (status = 413, description = "Body too large"),
+        (status = 415, description = "Not application/json"),
+        (status = 422, description = "An invalid event, or too many events"),
+        (status = 503, description = "Shutting down or database unavailable"),
+    )
+)]
+pub async fn append_backfill(
+    _auth: Authorized<Backfill>,
+    State(state): State<AppState>,
+    query: Result<Query<NoQuery>, ApiError>,
+    body: Result<JsonBytes, ApiError>,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        query?;
+        let JsonBytes(bytes) = body?;
+        let events = batch_events(&state, &bytes)?;
+        let admitted = admission::admit(&state, events, true, true).await?;
         append(&state, admitted).await
     }
     .await;

@@ -36,6 +36,7 @@ use crate::problem::ProblemResponse;
     paths(
         events::append_event,
         events::append_batch,
+        events::append_backfill,
         events::list_events,
         events::get_event,
         events::get_event_by_id,
@@ -159,6 +160,7 @@ pub fn routes() -> Router<AppState> {
             post(events::append_event).get(events::list_events),
         )
         .route("/v1/events/batch", post(events::append_batch))
+        .route("/v1/events/backfill", post(events::append_backfill))
         .route("/v1/events/{seq}", get(events::get_event))
         .route("/v1/events/by-id/{event_id}", get(events::get_event_by_id))
         .route("/v1/checkpoint", get(reads::latest_checkpoint))

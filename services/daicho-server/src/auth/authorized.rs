@@ -74,6 +74,11 @@ permission!(
 );
 permission!(Export, Permission::Export, "Exporting the bundle.");
 permission!(
+    Backfill,
+    Permission::Backfill,
+    "Recording acts older than the occurred_at window."
+);
+permission!(
     ReadCompliance,
     Permission::ReadCompliance,
     "Reading compliance evaluations, findings and projections."

@@ -162,3 +162,62 @@ pub async fn compliance_findings_and_state(backend: Backend) {
     assert_eq!(app.get(&path, None).await.status, 401);
     app.stop().await;
 }
+
+/// An act older than the `occurred_at` window is refused at the ordinary
+/// door and recorded through the backfill, which only an administrator's
+/// token opens; the evaluation of its quarter counts it as a late entry.
+pub async fn backfill_records_old_acts_as_late(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&["ic_card.issued"]).await;
+    let mut issued = example("ic_card.issued");
+    issued.insert("card_id".into(), json!(format!("IC-{}", random_suffix())));
+    let event = daicho_testkit::EventBuilder::new(&src.signer, "ic_card.issued", &src.name)
+        .id(new_event_id())
+        .occurred_at("2025-04-10T10:00:00+09:00")
+        .actor("staff-0001", "network_admin")
+        .payload(Value::Object(issued))
+        .sign();
+    let res = app.post_event(&event).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert_eq!(problem(&res)["code"], "occurred_at_out_of_window");
+
+    let body = serde_json::to_vec(
+        &json!({"events": [serde_json::from_slice::<Value>(&event.canonical_bytes()).unwrap()]}),
+    )
+    .unwrap();
+    let post = |role: Option<&'static str>| {
+        let body = body.clone();
+        let app = &app;
+        async move {
+            app.client
+                .exchange(
+                    axum::http::Method::POST,
+                    "/v1/events/backfill",
+                    role.map(|r| app.token(r)),
+                    Some("application/json"),
+                    body.into(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post(None).await.status, 401);
+    assert_eq!(post(Some("committee")).await.status, 403);
+    assert_eq!(post(Some("auditor")).await.status, 403);
+    let res = post(Some("admin")).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(
+        post(Some("admin")).await.status,
+        200,
+        "a retry gets its receipts"
+    );
+
+    let evaluation = app
+        .get("/v1/compliance?fy=2025&quarter=1", Some("auditor"))
+        .await
+        .json();
+    let a17 = &evaluation["articles"][16];
+    assert_eq!(a17["events"], 1);
+    assert_eq!(a17["late_entries"], 1, "{a17}");
+    app.stop().await;
+}
