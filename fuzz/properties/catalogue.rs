@@ -6,13 +6,26 @@
 
 use daicho_catalogue::Catalogue;
 
-/// The embedded catalogue with one file replaced: the input's first byte
-/// chooses the file (by its index in path order), the rest is its content.
+/// The embedded catalogue with one file replaced: a first line naming one
+/// of its files chooses that file, and the rest is its content; any other
+/// input's first byte chooses the file by its index in path order.
 pub fn catalogue_with(
     data: &[u8],
 ) -> Option<(String, std::collections::BTreeMap<String, Vec<u8>>)> {
-    let (&choice, content) = data.split_first()?;
     let mut files = Catalogue::embedded_files();
+    // A first line naming a file of the catalogue chooses that file, so
+    // that a seed keeps its target however many files the catalogue has;
+    // otherwise the first byte chooses one by position.
+    if let Some(newline) = data.iter().position(|b| *b == b'\n') {
+        if let Ok(path) = std::str::from_utf8(&data[..newline]) {
+            if files.contains_key(path) {
+                let path = path.to_owned();
+                files.insert(path.clone(), data[newline + 1..].to_vec());
+                return Some((path, files));
+            }
+        }
+    }
+    let (&choice, content) = data.split_first()?;
     let path = files.keys().nth(usize::from(choice) % files.len())?.clone();
     files.insert(path.clone(), content.to_vec());
     Some((path, files))

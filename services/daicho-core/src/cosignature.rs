@@ -105,15 +105,7 @@ impl WitnessVerifier {
 
 impl fmt::Display for WitnessVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut raw = vec![COSIGNATURE_V1];
-        raw.extend_from_slice(self.key.0.as_bytes());
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(raw)
-        )
+        crate::keys::write_verifier_key(f, &self.name, &self.id, COSIGNATURE_V1, &self.key)
     }
 }
 

@@ -227,16 +227,22 @@ impl NoteVerifier {
 
 impl fmt::Display for NoteVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut raw = vec![0x01];
-        raw.extend_from_slice(self.key.0.as_bytes());
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(raw)
-        )
+        write_verifier_key(f, &self.name, &self.id, 0x01, &self.key)
     }
+}
+
+/// Writes a C2SP verifier key, `NAME+HEXID+BASE64(TYPE || public key)`,
+/// for note keys (type 0x01) and witness keys (type 0x04) alike.
+pub(crate) fn write_verifier_key(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    id: &[u8; 4],
+    key_type: u8,
+    key: &PublicKey,
+) -> fmt::Result {
+    let mut raw = vec![key_type];
+    raw.extend_from_slice(key.0.as_bytes());
+    write!(f, "{name}+{}+{}", hex::encode(id), B64.encode(raw))
 }
 impl fmt::Debug for NoteVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

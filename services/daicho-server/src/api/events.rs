@@ -103,12 +103,23 @@ pub async fn append_batch(
     query: Result<Query<NoQuery>, ApiError>,
     body: Result<JsonBytes, ApiError>,
 ) -> Response {
+    batch(state, query, body, false).await
+}
+
+/// A batch request: admitted (with the window's past bound lifted for a
+/// backfill), appended atomically, and answered with its receipts.
+async fn batch(
+    state: AppState,
+    query: Result<Query<NoQuery>, ApiError>,
+    body: Result<JsonBytes, ApiError>,
+    backfill: bool,
+) -> Response {
     let started = Instant::now();
     let result = async {
         query?;
         let JsonBytes(bytes) = body?;
         let events = batch_events(&state, &bytes)?;
-        let admitted = admission::admit(&state, events, true, false).await?;
+        let admitted = admission::admit(&state, events, true, backfill).await?;
         append(&state, admitted).await
     }
     .await;
@@ -181,18 +192,7 @@ pub async fn append_backfill(
     query: Result<Query<NoQuery>, ApiError>,
     body: Result<JsonBytes, ApiError>,
 ) -> Response {
-    let started = Instant::now();
-    let result = async {
-        query?;
-        let JsonBytes(bytes) = body?;
-        let events = batch_events(&state, &bytes)?;
-        let admitted = admission::admit(&state, events, true, true).await?;
-        append(&state, admitted).await
-    }
-    .await;
-    finish(&state, started, result, |receipts, new| {
-        (status_for(new), Json(BatchReceipts { receipts })).into_response()
-    })
+    batch(state, query, body, true).await
 }
 
 /// Hands admitted events to the sequencer as one request; its refusal
