@@ -626,7 +626,7 @@ pub(crate) fn incidents(g: &mut Gen) {
     let na = g.world.network_admin;
     let chief = g.world.chief_info_manager;
     let days = g.quarter.business_days.len();
-    for _ in 0..2 * g.scale() {
+    for k in 0..2 * g.scale() {
         let s = g.someone(None);
         let manager = g.world.sections[g.world.staff[s].section].manager;
         let admin = g.world.systems[s % g.world.systems.len()].admin;
@@ -649,7 +649,9 @@ pub(crate) fn incidents(g: &mut Gen) {
         let (i, d) = g.day_after(i, 1);
         at = g.moment(d, 9 * 60, 16 * 60);
         step(g, "incident.report.submitted", at, na, "network_admin");
-        if g.rng.chance(0.3) {
+        // The first incident of a quarter is serious enough to escalate,
+        // so that every quarter has one; the rest, three in ten.
+        if k == 0 || g.rng.chance(0.3) {
             at = g.after(at, 30, 90);
             step(g, "incident.escalated", at, na, "network_admin");
         }
