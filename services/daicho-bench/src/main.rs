@@ -1,5 +1,9 @@
 //! `daicho-bench`: the ingest load generator of `ops/bench/` (not a test).
 //!
+//! It is long because every scenario and its report live together: the
+//! report's figures are only comparable when the same code measures the
+//! references and the service in one run.
+//!
 //! In one run, on the same cores, it measures the references (strict
 //! Ed25519 verification on one core and on all cores; raw inserts of the
 //! same rows without crypto through the store) and then the service over

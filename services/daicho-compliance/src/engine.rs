@@ -1,6 +1,9 @@
 //! The rule kinds: each reads the folded state and reports raw findings,
 //! dated when they became findings and, where the ledger later shows the
 //! obligation met, when they were resolved.
+//!
+//! It is long because it is a list: one function per rule kind, each
+//! independent of the others, dispatched from `run`.
 
 use std::collections::{BTreeMap, HashMap};
 

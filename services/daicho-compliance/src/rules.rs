@@ -2,6 +2,10 @@
 //! set of rule kinds written here, instantiated per article by the file, so
 //! that another municipality adapts the rules by editing data. The loader
 //! checks the file as strictly as the catalogue's loader checks schemas.
+//!
+//! It is long because the data model of every rule kind and the loader's
+//! checks of it must change together: a new parameter is added here, with
+//! its check, or the loader would accept data the engine cannot read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

@@ -1,6 +1,10 @@
 //! The log's Merkle tree, its inclusion and consistency proofs, and their
 //! verification (FORMAT.md §3).
 //!
+//! It is long on purpose: the tree, both proofs and their verification are
+//! one algorithm read against one RFC section by section, and splitting it
+//! would separate each proof from the verification that must mirror it.
+//!
 //! This module implements RFC 9162 §2.1: the Merkle Tree Hash `MTH(D[n])`
 //! (§2.1.1), inclusion proofs `PATH(m, D[n])` (§2.1.3.1) and consistency
 //! proofs `PROOF(m, D[n])` (§2.1.4.1), and the two verification algorithms

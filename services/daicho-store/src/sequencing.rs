@@ -1,4 +1,8 @@
 //! The single-writer transaction in which entries are sequenced.
+//!
+//! It is long because one transaction is written twice, once per backend,
+//! side by side: keeping the SQLite and PostgreSQL forms of each step
+//! together is what lets a reader check that they do the same thing.
 
 use std::collections::HashMap;
 

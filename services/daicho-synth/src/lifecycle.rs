@@ -1,5 +1,8 @@
 //! The lifecycles the regulation's rules follow, written out with their
 //! cadences and the violations that may be planted in each.
+//!
+//! It is long because it is a list: one function per lifecycle of the
+//! regulation, each independent of the others.
 
 use serde_json::{json, Value};
 

@@ -1,5 +1,9 @@
 //! `bundles/`: the testkit's sample ledger and mutated copies of it, each
 //! named after its mutation, with the finding a verifier must report.
+//!
+//! It is long because each mutation is written out next to the finding it
+//! must produce; a table of short functions is what a reviewer checks
+//! against FORMAT.md.
 
 use daicho_core::bundle;
 use daicho_core::checkpoint::Checkpoint;

@@ -2,6 +2,11 @@
 //! ledger's verifier key and, optionally, checkpoints the auditor saved
 //! earlier.
 //!
+//! It is long because the sequential pass is one state machine over the
+//! lines (chain, registry, tree, checkpoints) whose checks must run in
+//! FORMAT.md §12's order; the per-line hashing and the signature batches
+//! live in `event_bytes` and `signature`.
+//!
 //! The bundle is read in chunks of lines. Each chunk goes through three
 //! phases: parsing and hashing every line in parallel; one sequential pass
 //! that checks seq, the chain, timestamps and event ids, rebuilds the key
