@@ -60,7 +60,7 @@ fn status_for(new: bool) -> StatusCode {
         (status = 413, description = "Body too large"),
         (status = 415, description = "Not application/json"),
         (status = 422, description = "Invalid envelope or payload; `errors` lists every fault with its JSON pointer"),
-        (status = 503, description = "Shutting down or database unavailable"),
+        (status = 503, description = "Shutting down, database unavailable, or its storage full (`storage_unavailable`, with `Retry-After`)"),
     )
 )]
 pub async fn append_event(
@@ -99,7 +99,7 @@ pub async fn append_event(
         (status = 413, description = "Body too large"),
         (status = 415, description = "Not application/json"),
         (status = 422, description = "An invalid event, or no events, or too many"),
-        (status = 503, description = "Shutting down or database unavailable"),
+        (status = 503, description = "Shutting down, database unavailable, or its storage full (`storage_unavailable`, with `Retry-After`)"),
     )
 )]
 pub async fn append_batch(

@@ -60,7 +60,7 @@ use crate::problem::ProblemResponse;
         crate::problem::ErrorCode,
         crate::auth::Role
     )),
-    modifiers(&BearerAuth, &ProblemBodies),
+    modifiers(&BearerAuth, &CommonRefusals, &ProblemBodies),
     tags(
         (name = "events", description = "Append signed events; read entries"),
         (name = "checkpoints", description = "Signed checkpoints (C2SP tlog-checkpoint)"),
@@ -89,6 +89,39 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Declares on every operation the refusals every route can give, unless
+/// the operation declares them itself: `400` for an unknown or malformed
+/// query parameter (every endpoint refuses those) and `408` past
+/// `--request-timeout-secs` (a layer over every route).
+struct CommonRefusals;
+
+impl Modify for CommonRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let common = [
+            ("400", "An unknown or invalid parameter"),
+            ("408", "The request took longer than --request-timeout-secs"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new(description)));
+                }
+            }
+        }
     }
 }
 
