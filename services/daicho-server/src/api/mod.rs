@@ -92,6 +92,24 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation of a path.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Declares on every operation the refusals every route can give, unless
 /// the operation declares them itself: `400` for an unknown or malformed
 /// query parameter (every endpoint refuses those) and `408` past
@@ -105,14 +123,7 @@ impl Modify for CommonRefusals {
             ("408", "The request took longer than --request-timeout-secs"),
         ];
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 for (status, description) in common {
                     operation
                         .responses
@@ -137,17 +148,7 @@ impl Modify for ProblemBodies {
             unreachable!("a derived response is inline")
         };
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.options,
-                &mut item.head,
-                &mut item.patch,
-                &mut item.trace,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
                     if let RefOr::T(response) = response {
