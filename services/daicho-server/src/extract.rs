@@ -149,19 +149,24 @@ fn parameter_named(message: &str) -> Option<&str> {
     is_name.then_some(head)
 }
 
+/// The largest position or size the API takes: 2^53 − 1, the largest
+/// integer the ledger's strict JSON carries exactly (FORMAT.md §1), since
+/// positions appear as JSON integers in entries and receipts. The OpenAPI
+/// document states the same maximum, exactly.
+pub const MAX_POSITION: u64 = (1 << 53) - 1;
+
 /// A sequence number or tree size taken from a query or a path: at most
-/// `i64::MAX`, the largest the stores hold, so that a larger number is a
-/// bad parameter at the door instead of a store failure.
+/// [`MAX_POSITION`], so that a larger number is a bad parameter at the door
+/// instead of a store failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position(pub u64);
 
 impl<'de> serde::Deserialize<'de> for Position {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let n = u64::deserialize(d)?;
-        if i64::try_from(n).is_err() {
+        if n > MAX_POSITION {
             return Err(serde::de::Error::custom(format!(
-                "{n} is beyond the largest position, {}",
-                i64::MAX
+                "{n} is beyond the largest position, {MAX_POSITION}"
             )));
         }
         Ok(Position(n))

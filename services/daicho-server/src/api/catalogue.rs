@@ -41,10 +41,11 @@ pub async fn list_articles(
 /// One article by number.
 #[utoipa::path(
     get, path = "/v1/articles/{n}", tag = "catalogue", operation_id = "get_article",
-    params(("n" = u32, Path, description = "The article number, from 1")),
+    params(("n" = u32, Path, minimum = 0, maximum = 4294967295.0, description = "The article number, from 1")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The article", body = Object),
+        (status = 400, description = "Not an article number"),
         (status = 401, description = "Missing or wrong token"),
         (status = 404, description = "No such article"),
     )

@@ -30,6 +30,9 @@ fn envelope(value: Value) -> ApiResult<SignedEvent> {
     Ok(SignedEvent::from_value(value)?)
 }
 
+/// The page size of `GET /v1/events` when the request names none.
+const DEFAULT_PAGE: u64 = 100;
+
 fn status_for(new: bool) -> StatusCode {
     if new {
         StatusCode::CREATED
@@ -57,7 +60,7 @@ fn status_for(new: bool) -> StatusCode {
         (status = 413, description = "Body too large"),
         (status = 415, description = "Not application/json"),
         (status = 422, description = "Invalid envelope or payload; `errors` lists every fault with its JSON pointer"),
-        (status = 503, description = "Shutting down or database unavailable"),
+        (status = 503, description = "Shutting down, database unavailable, or its storage full (`storage_unavailable`, with `Retry-After`)"),
     )
 )]
 pub async fn append_event(
@@ -94,8 +97,9 @@ pub async fn append_event(
         (status = 403, description = "An event's signature does not authorise it"),
         (status = 409, description = "An event id was used for different content"),
         (status = 413, description = "Body too large"),
-        (status = 422, description = "An invalid event, or too many events"),
-        (status = 503, description = "Shutting down or database unavailable"),
+        (status = 415, description = "Not application/json"),
+        (status = 422, description = "An invalid event, or no events, or too many"),
+        (status = 503, description = "Shutting down, database unavailable, or its storage full (`storage_unavailable`, with `Retry-After`)"),
     )
 )]
 pub async fn append_batch(
@@ -250,7 +254,18 @@ pub async fn list_events(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<EntryPage>> {
-    let limit = q.limit.unwrap_or(100).clamp(1, state.limits.max_page);
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE.min(state.limits.max_page));
+    if limit == 0 || limit > state.limits.max_page {
+        return Err(ApiError::new(ErrorCode::InvalidParameter)
+            .detail(format!(
+                "limit: must be between 1 and {}",
+                state.limits.max_page
+            ))
+            .at(
+                "limit",
+                format!("must be between 1 and {}", state.limits.max_page),
+            ));
+    }
     let from = match q.after {
         Some(Position(a)) => a + 1,
         None => 0,
@@ -283,10 +298,11 @@ pub async fn list_events(
 /// One entry by its seq.
 #[utoipa::path(
     get, path = "/v1/events/{seq}", tag = "events", operation_id = "get_event",
-    params(("seq" = u64, Path, description = "The entry's position")),
+    params(("seq" = u64, Path, minimum = 0, maximum = 9007199254740991.0, description = "The entry's position")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The entry", body = EntryView),
+        (status = 400, description = "Not a position"),
         (status = 401, description = "Missing or wrong token"),
         (status = 403, description = "The token's role may not read events"),
         (status = 404, description = "No such entry"),
@@ -310,7 +326,7 @@ pub async fn get_event(
 /// One entry by its event id.
 #[utoipa::path(
     get, path = "/v1/events/by-id/{event_id}", tag = "events", operation_id = "get_event_by_id",
-    params(("event_id" = String, Path, description = "The event's UUID, lowercase hyphenated")),
+    params(("event_id" = String, Path, format = "uuid", pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", description = "The event's UUID, lowercase hyphenated")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The entry", body = EntryView),

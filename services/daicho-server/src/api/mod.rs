@@ -65,7 +65,7 @@ use crate::problem::ProblemResponse;
         crate::problem::ErrorCode,
         crate::auth::Role
     )),
-    modifiers(&BearerAuth, &ProblemBodies),
+    modifiers(&BearerAuth, &CommonRefusals, &ProblemBodies),
     tags(
         (name = "events", description = "Append signed events; read entries"),
         (name = "checkpoints", description = "Signed checkpoints (C2SP tlog-checkpoint)"),
@@ -98,6 +98,50 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every operation of a path.
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Declares on every operation the refusals every route can give, unless
+/// the operation declares them itself: `400` for an unknown or malformed
+/// query parameter (every endpoint refuses those) and `408` past
+/// `--request-timeout-secs` (a layer over every route).
+struct CommonRefusals;
+
+impl Modify for CommonRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let common = [
+            ("400", "An unknown or invalid parameter"),
+            ("408", "The request took longer than --request-timeout-secs"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new(description)));
+                }
+            }
+        }
+    }
+}
+
 /// Gives every error response (status 400 or above) that an operation
 /// declares without a body the body of [`ProblemResponse`], so that the
 /// problem's media type and schema are declared once and each operation
@@ -110,17 +154,7 @@ impl Modify for ProblemBodies {
             unreachable!("a derived response is inline")
         };
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.options,
-                &mut item.head,
-                &mut item.patch,
-                &mut item.trace,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
                     if let RefOr::T(response) = response {

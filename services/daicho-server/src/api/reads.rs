@@ -53,10 +53,11 @@ pub async fn latest_checkpoint(
 /// per commit).
 #[utoipa::path(
     get, path = "/v1/checkpoints/{size}", tag = "checkpoints", operation_id = "checkpoint_at",
-    params(("size" = u64, Path, description = "The tree size")),
+    params(("size" = u64, Path, minimum = 0, maximum = 9007199254740991.0, description = "The tree size")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed note", body = String, content_type = "text/plain"),
+        (status = 400, description = "Not a tree size"),
         (status = 401, description = "Missing or wrong token"),
         (status = 403, description = "The role may not read checkpoints"),
         (status = 404, description = "No checkpoint of that size was kept"),

@@ -57,8 +57,9 @@ pub struct BatchReceipts {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct BatchRequest {
-    /// The signed events; all are appended or none.
-    #[schema(value_type = Vec<Object>)]
+    /// The signed events; all are appended or none. At most `--max-batch`
+    /// (default 1000); more are refused with 422.
+    #[schema(value_type = Vec<SignedEventDoc>, min_items = 1)]
     events: Vec<Value>,
 }
 
@@ -67,6 +68,10 @@ pub struct BatchRequest {
 #[allow(dead_code)]
 pub struct SignedEventDoc {
     /// The submitter's UUID (lowercase, hyphenated); the idempotency key.
+    #[schema(
+        format = "uuid",
+        pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+    )]
     event_id: String,
     /// The event type, e.g. `usb.approval.granted`.
     #[schema(rename = "type")]
@@ -147,9 +152,11 @@ pub struct EntryPage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Return entries with `seq > after` (omit for the first page).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9007199254740991.0)]
     pub after: Option<Position>,
-    /// At most this many entries (default 100, at most the configured maximum).
+    /// At most this many entries: 1 to `--max-page` (default 1000); 100
+    /// when omitted.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
@@ -159,10 +166,10 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The entry.
-    #[param(value_type = u64)]
+    #[param(value_type = u64, minimum = 0, maximum = 9007199254740991.0)]
     pub seq: Position,
     /// The tree size to prove against (default: the latest checkpoint's).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 9007199254740991.0)]
     pub size: Option<Position>,
 }
 
@@ -187,11 +194,11 @@ pub struct InclusionProof {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
-    /// The older tree size.
-    #[param(value_type = u64)]
+    /// The older tree size, at least 1.
+    #[param(value_type = u64, minimum = 1, maximum = 9007199254740991.0)]
     pub from: Position,
     /// The newer tree size (default: the latest checkpoint's).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 9007199254740991.0)]
     pub to: Option<Position>,
 }
 
@@ -212,7 +219,7 @@ pub struct ConsistencyProof {
 #[into_params(parameter_in = Query)]
 pub struct KeysQuery {
     /// The registry as it was after the entry with this seq (default: now).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9007199254740991.0)]
     pub as_of: Option<Position>,
 }
 

@@ -888,7 +888,7 @@ pub async fn parameter_refusals_name_the_parameter(backend: Backend) {
     let src = app.register_source(&[]).await;
     assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
     let id = new_event_id();
-    let beyond = "9223372036854775808"; // i64::MAX + 1
+    let beyond = "9007199254740992"; // 2^53, one past the largest position
     let huge = "18446744073709551616"; // u64::MAX + 1
     let cases: Vec<(String, &str)> = vec![
         ("/v1/proofs/inclusion?seq=abc".into(), "seq"),
@@ -905,6 +905,9 @@ pub async fn parameter_refusals_name_the_parameter(backend: Backend) {
         (format!("/v1/events/{huge}"), "seq"),
         (format!("/v1/events?after={beyond}"), "after"),
         ("/v1/events?limit=x".into(), "limit"),
+        ("/v1/events?limit=0".into(), "limit"),
+        ("/v1/events?limit=1001".into(), "limit"),
+        ("/v1/proofs/consistency?from=0".into(), "from"),
         ("/v1/events?page=2".into(), "page"),
         ("/v1/events/0?x=1".into(), "x"),
         (format!("/v1/events/by-id/{id}?x=1"), "x"),
@@ -933,13 +936,13 @@ pub async fn parameter_refusals_name_the_parameter(backend: Backend) {
     }
     // The largest position is valid: nothing comes after it.
     let res = app
-        .get("/v1/events?after=9223372036854775807", Some("admin"))
+        .get("/v1/events?after=9007199254740991", Some("admin"))
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["entries"], json!([]));
     for path in [
-        "/v1/events/9223372036854775807",
-        "/v1/checkpoints/9223372036854775807",
+        "/v1/events/9007199254740991",
+        "/v1/checkpoints/9007199254740991",
     ] {
         let res = app.get(path, Some("admin")).await;
         assert_eq!(res.status, 404, "{path}: {}", res.text());
