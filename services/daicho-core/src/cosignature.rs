@@ -134,32 +134,10 @@ impl WitnessSigner {
 
     /// Parses a witness private key string.
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let rest = s
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"))?;
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"));
-        };
-        let raw = B64
-            .decode(key)
-            .map_err(|_| KeyError::Malformed("key is not base64"))?;
-        let (&alg, seed) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
-        if alg != COSIGNATURE_V1 {
-            return Err(KeyError::UnsupportedAlgorithm(alg));
-        }
-        let seed: [u8; 32] = seed
-            .try_into()
-            .map_err(|_| KeyError::Malformed("an Ed25519 seed is 32 bytes"))?;
-        let s = WitnessSigner::from_seed(name, seed)?;
-        if id != hex::encode(s.verifier.id) {
-            return Err(KeyError::IdMismatch {
-                expected: hex::encode(s.verifier.id),
-                found: id.to_owned(),
-            });
-        }
-        Ok(s)
+        let (name, id, seed) = crate::keys::parse_private_key(s, COSIGNATURE_V1)?;
+        let signer = WitnessSigner::from_seed(name, seed)?;
+        crate::keys::check_key_id(id, &signer.verifier.id)?;
+        Ok(signer)
     }
 
     /// The matching verifier key.

@@ -231,6 +231,44 @@ impl fmt::Display for NoteVerifier {
     }
 }
 
+/// The name, hex key id and seed of a C2SP private key string,
+/// `PRIVATE+KEY+NAME+HEXID+BASE64(TYPE || 32-byte seed)`, of the key type
+/// given (0x01 for note keys, 0x04 for witness keys); surrounding
+/// whitespace is ignored.
+pub(crate) fn parse_private_key(s: &str, key_type: u8) -> Result<(&str, &str, [u8; 32]), KeyError> {
+    let rest = s
+        .trim()
+        .strip_prefix("PRIVATE+KEY+")
+        .ok_or(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"))?;
+    let mut parts = rest.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"));
+    };
+    let raw = B64
+        .decode(key)
+        .map_err(|_| KeyError::Malformed("key is not base64"))?;
+    let (&alg, seed) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
+    if alg != key_type {
+        return Err(KeyError::UnsupportedAlgorithm(alg));
+    }
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| KeyError::Malformed("an Ed25519 seed is 32 bytes"))?;
+    Ok((name, id, seed))
+}
+
+/// Refuses a private key string whose key id is not the one its key has.
+pub(crate) fn check_key_id(found: &str, expected: &[u8; 4]) -> Result<(), KeyError> {
+    if found == hex::encode(expected) {
+        Ok(())
+    } else {
+        Err(KeyError::IdMismatch {
+            expected: hex::encode(expected),
+            found: found.to_owned(),
+        })
+    }
+}
+
 /// Writes a C2SP verifier key, `NAME+HEXID+BASE64(TYPE || public key)`,
 /// for note keys (type 0x01) and witness keys (type 0x04) alike.
 pub(crate) fn write_verifier_key(
@@ -267,32 +305,10 @@ impl NoteSigner {
     }
     /// Parses a signer key string (surrounding whitespace is ignored).
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let rest = s
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"))?;
-        let mut parts = rest.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed("expected PRIVATE+KEY+name+keyid+key"));
-        };
-        let raw = B64
-            .decode(key)
-            .map_err(|_| KeyError::Malformed("key is not base64"))?;
-        let (&alg, seed) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
-        if alg != 0x01 {
-            return Err(KeyError::UnsupportedAlgorithm(alg));
-        }
-        let seed: [u8; 32] = seed
-            .try_into()
-            .map_err(|_| KeyError::Malformed("an Ed25519 seed is 32 bytes"))?;
-        let s = NoteSigner::from_seed(name, seed)?;
-        if id != hex::encode(s.verifier.id) {
-            return Err(KeyError::IdMismatch {
-                expected: hex::encode(s.verifier.id),
-                found: id.to_owned(),
-            });
-        }
-        Ok(s)
+        let (name, id, seed) = parse_private_key(s, 0x01)?;
+        let signer = NoteSigner::from_seed(name, seed)?;
+        check_key_id(id, &signer.verifier.id)?;
+        Ok(signer)
     }
     /// The matching verifier key.
     pub fn verifier(&self) -> &NoteVerifier {
