@@ -216,7 +216,4 @@ fn brief(value: &Value) -> String {
     }
 }
 
-/// Escapes one reference token per RFC 6901 §3: `~` as `~0`, `/` as `~1`.
-pub(crate) fn escape_pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
+pub(crate) use daicho_core::pointer::escape_token as escape_pointer_token;

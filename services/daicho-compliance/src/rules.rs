@@ -477,21 +477,14 @@ fn parse_file<T: serde::de::DeserializeOwned>(
     match serde_path_to_error::deserialize(&mut de) {
         Ok(v) => Some(v),
         Err(e) => {
-            push(name, path_pointer(e.path()), e.inner().to_string());
+            push(
+                name,
+                daicho_core::pointer::from_path(e.path()),
+                e.inner().to_string(),
+            );
             None
         }
     }
-}
-
-fn path_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .filter_map(|s| match s {
-            Segment::Seq { index } => Some(format!("/{index}")),
-            Segment::Map { key } => Some(format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
-            Segment::Enum { .. } | Segment::Unknown => None,
-        })
-        .collect()
 }
 
 /// The checks serde cannot make: unique ids, refs, types, roles, threshold

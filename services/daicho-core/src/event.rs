@@ -487,23 +487,10 @@ fn shape(pointer: &str, message: &str) -> EventError {
 }
 
 fn pointer_token(key: &str) -> String {
-    format!("/{}", key.replace('~', "~0").replace('/', "~1"))
+    format!("/{}", crate::pointer::escape_token(key))
 }
 
-/// Turns serde_path_to_error's path into an RFC 6901 pointer.
-pub(crate) fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => out.push_str(&pointer_token(key)),
-            Segment::Enum { variant } => out.push_str(&pointer_token(variant)),
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
+pub(crate) use crate::pointer::from_path as path_to_pointer;
 
 #[cfg(test)]
 mod tests {

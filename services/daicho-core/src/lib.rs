@@ -16,6 +16,7 @@ pub mod jcs;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;
+pub mod pointer;
 pub mod receipt;
 pub mod registry;
 pub mod timestamp;

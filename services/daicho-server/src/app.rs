@@ -294,7 +294,7 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
         let created = data_dir::initialise(
             &dir,
             cfg.database_url.as_deref(),
-            "daicho.kameoka.local/ledger",
+            crate::cli::DEFAULT_ORIGIN,
         )
         .await?;
         tracing::info!(ledger_key = %created.ledger.verifier(), "ledger created");

@@ -61,10 +61,13 @@ pub struct InitConfig {
     #[arg(
         long,
         env = "DAICHO_ORIGIN",
-        default_value = "daicho.kameoka.local/ledger"
+        default_value = DEFAULT_ORIGIN
     )]
     pub origin: String,
 }
+
+/// The origin (checkpoint key name) of a ledger created without one.
+pub const DEFAULT_ORIGIN: &str = "daicho.kameoka.local/ledger";
 
 /// `daicho serve`: the service's whole configuration.
 #[derive(Debug, Clone, Args)]

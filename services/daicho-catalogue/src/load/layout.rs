@@ -15,7 +15,7 @@ use crate::event_type::definable_event_type;
 use crate::form::Form;
 use crate::regulation::Regulation;
 use crate::role::Role;
-use crate::validation::escape_pointer_token;
+use daicho_core::pointer::from_path as path_to_pointer;
 
 /// The file holding the definitions event schemas share.
 pub(super) const COMMON: &str = "events/common.json";
@@ -197,21 +197,4 @@ fn parse_typed<T: DeserializeOwned>(
             None
         }
     }
-}
-
-/// Writes the place serde stopped at as an RFC 6901 JSON pointer.
-fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push('/');
-                pointer.push_str(&escape_pointer_token(key));
-            }
-            Segment::Unknown => {}
-        }
-    }
-    pointer
 }
