@@ -55,24 +55,9 @@ impl WitnessVerifier {
     /// Parses a witness verifier key string (surrounding white space is
     /// ignored, as in a key file).
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let mut parts = s.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed("expected name+keyid+key"));
-        };
-        let raw = B64
-            .decode(key)
-            .map_err(|_| KeyError::Malformed("key is not base64"))?;
-        let (&alg, pk) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
-        if alg != COSIGNATURE_V1 {
-            return Err(KeyError::UnsupportedAlgorithm(alg));
-        }
-        let v = WitnessVerifier::new(name, PublicKey::from_bytes(pk)?)?;
-        if id != hex::encode(v.id) {
-            return Err(KeyError::IdMismatch {
-                expected: hex::encode(v.id),
-                found: id.to_owned(),
-            });
-        }
+        let (name, id, key) = crate::keys::parse_verifier_key(s, COSIGNATURE_V1)?;
+        let v = WitnessVerifier::new(name, key)?;
+        crate::keys::check_key_id(id, &v.id)?;
         Ok(v)
     }
 

@@ -190,25 +190,9 @@ impl NoteVerifier {
     }
     /// Parses a verifier key string (surrounding whitespace is ignored).
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        // The base64 key may itself contain '+': split off name and ID only.
-        let mut parts = s.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed("expected name+keyid+key"));
-        };
-        let raw = B64
-            .decode(key)
-            .map_err(|_| KeyError::Malformed("key is not base64"))?;
-        let (&alg, pk) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
-        if alg != 0x01 {
-            return Err(KeyError::UnsupportedAlgorithm(alg));
-        }
-        let v = NoteVerifier::new(name, PublicKey::from_bytes(pk)?)?;
-        if id != hex::encode(v.id) {
-            return Err(KeyError::IdMismatch {
-                expected: hex::encode(v.id),
-                found: id.to_owned(),
-            });
-        }
+        let (name, id, key) = parse_verifier_key(s, 0x01)?;
+        let v = NoteVerifier::new(name, key)?;
+        check_key_id(id, &v.id)?;
         Ok(v)
     }
     /// The key name (for the ledger: its origin).
@@ -257,7 +241,29 @@ pub(crate) fn parse_private_key(s: &str, key_type: u8) -> Result<(&str, &str, [u
     Ok((name, id, seed))
 }
 
-/// Refuses a private key string whose key id is not the one its key has.
+/// The name, hex key id and public key of a C2SP verifier key string,
+/// `NAME+HEXID+BASE64(TYPE || public key)`, of the key type given;
+/// surrounding whitespace is ignored.
+pub(crate) fn parse_verifier_key(
+    s: &str,
+    key_type: u8,
+) -> Result<(&str, &str, PublicKey), KeyError> {
+    // The base64 key may itself contain '+': split off name and ID only.
+    let mut parts = s.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(KeyError::Malformed("expected name+keyid+key"));
+    };
+    let raw = B64
+        .decode(key)
+        .map_err(|_| KeyError::Malformed("key is not base64"))?;
+    let (&alg, pk) = raw.split_first().ok_or(KeyError::Malformed("empty key"))?;
+    if alg != key_type {
+        return Err(KeyError::UnsupportedAlgorithm(alg));
+    }
+    Ok((name, id, PublicKey::from_bytes(pk)?))
+}
+
+/// Refuses a key string whose key id is not the one its key has.
 pub(crate) fn check_key_id(found: &str, expected: &[u8; 4]) -> Result<(), KeyError> {
     if found == hex::encode(expected) {
         Ok(())
