@@ -188,6 +188,45 @@ fn receipts_verify() {
     }
 }
 
+/// §9: a receipt with a member §9 does not name is refused when it is
+/// read, though everything it proves holds without that member.
+#[test]
+fn receipts_with_an_unknown_member_are_refused() {
+    let v = load("receipts.json");
+    let cases = v["refused"].as_array().unwrap();
+    let names: Vec<&str> = cases.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["extra-member", "entry-extra-member"]);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let err = serde_json::from_value::<Receipt>(c["receipt"].clone()).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `comment`"),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// §7.1: size 0 is valid syntax, the empty tree, whose root is
+/// `MTH({}) = SHA-256("")` (RFC 9162 §2.1.1).
+#[test]
+fn a_checkpoint_of_the_empty_tree() {
+    let v = load("checkpoints.json");
+    let vkey = NoteVerifier::parse(v["verifier_key"].as_str().unwrap()).unwrap();
+    let c = v["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["size"] == 0)
+        .expect("a checkpoint of size 0");
+    let cp = Checkpoint::open(c["note"].as_str().unwrap(), &vkey).unwrap();
+    assert_eq!(cp.size, 0);
+    assert_eq!(
+        cp.root.to_hex(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(cp.root, merkle::root(&[]));
+}
+
 /// §5.3 clause by clause: a case is valid exactly when its key parses
 /// (§4) and the signature verifies by the strict cofactored rule. The hard
 /// cases are hard: the lenient checks others use decide them differently.

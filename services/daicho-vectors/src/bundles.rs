@@ -640,6 +640,30 @@ pub fn bundle_vectors() -> Vec<(String, Vec<u8>)> {
         "bundles/witness.vkey".into(),
         format!("{}\n", witness_key().verifier()).into_bytes(),
     ));
+    // Saved checkpoints of the empty tree (FORMAT.md §7.1): the ledger
+    // never signs one, but it is valid syntax, and every ledger extends it
+    // when its root is MTH({}) = SHA-256(""); with another root it is a
+    // history the bundle does not extend (§12.3 step 4).
+    let origin = s.ledger_key().name().to_owned();
+    for (name, root, class) in [
+        ("checkpoint-0.note", daicho_core::merkle::EMPTY_ROOT, None),
+        (
+            "checkpoint-0-zero-root.note",
+            daicho_core::Digest::ZERO,
+            Some("merkle"),
+        ),
+    ] {
+        let cp = Checkpoint {
+            origin: origin.clone(),
+            size: 0,
+            root,
+        };
+        out.push((
+            format!("bundles/{name}"),
+            cp.sign(&s.keys.ledger).into_bytes(),
+        ));
+        expected.push(json!({"file": "valid.jsonl", "ok": class.is_none(), "class": class, "seq": null, "since": name}));
+    }
     out.push(("bundles/keys.json".into(), {
         let mut doc = serde_json::to_vec_pretty(&key_labels(&s)).expect("serialises");
         doc.push(b'\n');

@@ -306,7 +306,9 @@ fn merkle_vectors() -> (Value, Value, Value) {
 fn checkpoint_vectors() -> Value {
     let key = test_key("ledger", ORIGIN);
     let tree = Tree::from_leaves(merkle_leaves());
-    let cps: Vec<Value> = [1u64, 2, 7, 32, 64]
+    // Size 0 is the empty tree (FORMAT.md §7.1): no ledger signs it, but
+    // it is valid syntax and its root is MTH({}) = SHA-256("").
+    let cps: Vec<Value> = [0u64, 1, 2, 7, 32, 64]
         .iter()
         .map(|&n| {
             let cp = Checkpoint {
@@ -344,7 +346,49 @@ fn receipt_vectors(v: &VectorLedger) -> Value {
             json!({"receipt": r, "event": a.event})
         })
         .collect();
-    json!({"verifier_key": key.verifier().to_string(), "receipts": receipts})
+    let refused = refused_receipts(&receipts[2]["receipt"], &key);
+    json!({"verifier_key": key.verifier().to_string(), "receipts": receipts, "refused": refused})
+}
+
+/// The receipts a verifier must refuse although everything they prove
+/// holds: FORMAT.md §9 allows exactly five members in a receipt and exactly
+/// §6.1's four in its entry, so a reader that ignored an unknown member
+/// would accept text the ledger never wrote.
+fn refused_receipts(valid: &Value, key: &NoteSigner) -> Vec<Value> {
+    let with_member = |pointer: &str| {
+        let mut r = valid.clone();
+        r.pointer_mut(pointer)
+            .and_then(Value::as_object_mut)
+            .expect("an object")
+            .insert("comment".into(), json!("an unknown member"));
+        r
+    };
+    let cases = [
+        (
+            "extra-member",
+            "FORMAT.md §9: a receipt has exactly five members; a sixth is refused",
+            with_member(""),
+        ),
+        (
+            "entry-extra-member",
+            "FORMAT.md §9: a receipt's entry has exactly the four members of §6.1; a fifth is refused",
+            with_member("/entry"),
+        ),
+    ];
+    let parsed: Receipt = serde_json::from_value(valid.clone()).expect("a receipt");
+    parsed
+        .verify(key.verifier(), None)
+        .expect("the receipt the cases change verifies");
+    cases
+        .into_iter()
+        .map(|(name, why, receipt)| {
+            assert!(
+                serde_json::from_value::<Receipt>(receipt.clone()).is_err(),
+                "receipt case {name}: the implementation accepts it"
+            );
+            json!({"name": name, "why": why, "receipt": receipt})
+        })
+        .collect()
 }
 
 /// Every vector file, by path relative to `tests/vectors/`.

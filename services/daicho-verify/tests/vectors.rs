@@ -24,6 +24,14 @@ fn bundle_vectors_through_the_cli() {
         cases.len() >= 13,
         "every mutation of the tamper matrix has a vector"
     );
+    // FORMAT.md §7.1: a saved checkpoint of the empty tree is extended by
+    // every ledger, and its root is still checked.
+    for since in ["checkpoint-0.note", "checkpoint-0-zero-root.note"] {
+        assert!(
+            cases.iter().any(|c| c["since"] == since),
+            "a case checks the valid bundle against {since}"
+        );
+    }
     for case in cases {
         let file = case["file"].as_str().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_daicho-verify"));
@@ -140,6 +148,57 @@ fn receipt_and_proof_json_reports() {
     assert_eq!(doc["results"][1]["ok"], false);
     assert_eq!(doc["results"][1]["class"], "merkle");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// FORMAT.md §9: a receipt with a member §9 does not name is not a
+/// receipt. The command refuses it as unreadable input (exit 2, as for any
+/// file that is not a receipt) though the same receipt without the member
+/// verifies.
+#[test]
+fn receipts_with_an_unknown_member_are_refused() {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors");
+    let receipts: Value =
+        serde_json::from_slice(&std::fs::read(vectors.join("receipts.json")).unwrap()).unwrap();
+    let key = receipts["verifier_key"].as_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |receipt: &Value| {
+        let path = tmp.path().join("receipt.json");
+        std::fs::write(&path, serde_json::to_vec(receipt).unwrap()).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_daicho-verify"))
+            .arg("receipt")
+            .arg(&path)
+            .args(["--ledger-key", key, "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let cases = receipts["refused"].as_array().unwrap();
+    assert_eq!(cases.len(), 2, "a case for the receipt and for its entry");
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let out = run(&case["receipt"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains("not a receipt") && stderr.contains("unknown field `comment`"),
+            "{name}: {stderr}"
+        );
+        // Without the member, the receipt verifies: the member alone is
+        // what is refused.
+        let mut without = case["receipt"].clone();
+        let object = match name {
+            "extra-member" => &mut without,
+            "entry-extra-member" => &mut without["entry"],
+            other => panic!("unknown case {other}"),
+        };
+        object.as_object_mut().unwrap().remove("comment").unwrap();
+        let out = run(&without);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name} without the member: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }
 
 /// FORMAT.md §12.3, step 5: with a witness quorum, the newest checkpoint
