@@ -23,6 +23,9 @@ pub(super) const COMMON: &str = "events/common.json";
 /// The files every catalogue has, besides one directory per event type.
 /// The directory of the compliance rules data, read by `daicho-compliance`.
 pub(crate) const RULES_DIR: &str = "rules/";
+/// The directory of the report's JSON Schema: it describes what daicho
+/// writes, not an event, so the catalogue holds it but does not load it.
+pub(crate) const REPORT_DIR: &str = "report/";
 
 const REQUIRED_FILES: [&str; 6] = [
     "regulation.json",
@@ -136,8 +139,10 @@ fn classify_files(
     for path in files.keys() {
         // `rules/` holds the compliance rules, thresholds and calendar,
         // which `daicho-compliance` loads and checks against this catalogue.
+        // `report/` holds the JSON Schema of the quarterly report.
         if path.ends_with(".md")
             || path.starts_with(RULES_DIR)
+            || path.starts_with(REPORT_DIR)
             || REQUIRED_FILES.contains(&path.as_str())
         {
             continue;
