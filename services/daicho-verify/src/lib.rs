@@ -13,6 +13,7 @@
 pub mod bundle;
 pub mod event_bytes;
 pub mod proof;
+pub mod quarterly;
 pub mod receipt;
 pub mod report;
 pub mod signature;

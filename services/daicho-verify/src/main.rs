@@ -74,6 +74,7 @@ EXAMPLES
   daicho-verify export.jsonl --ledger-key ledger.vkey --witness-key w1.vkey --witness-key w2.vkey --witnesses 2
   daicho-verify export.jsonl --ledger-key 'kameoka.example/daicho+1a2b3c4d+AU...' --format json
   daicho-verify receipt receipt.json --ledger-key ledger.vkey --event event.json
+  daicho-verify report daicho-R08-Q1.json export.jsonl --ledger-key ledger.vkey
   daicho-verify proof inclusion proof1.json proof2.json
   daicho-verify proof consistency consistency.json";
 
@@ -145,6 +146,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Verify a quarterly report against an export bundle: the bundle
+    /// verifies, the report's checkpoint is signed by the ledger key and
+    /// is the bundle's own, and the report recomputed from the bundle's
+    /// first tree_size entries is identical byte for byte.
+    Report {
+        /// The report's JSON (the anchored original).
+        report: PathBuf,
+        /// The export bundle (JSONL).
+        bundle: PathBuf,
+        /// The ledger's C2SP verifier key, or a file holding one.
+        #[arg(long, value_name = "VKEY")]
+        ledger_key: String,
+        /// Output format: words, or one JSON document
+        /// {ok, report, bundle_ok, difference}.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Verify single Merkle proofs in the transparency-dev/merkle JSON layout.
     Proof {
         #[command(subcommand)]
@@ -210,6 +228,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             event,
             format,
         }) => run_receipt(&receipt, &ledger_key, event.as_deref(), format),
+        Some(Command::Report {
+            report,
+            bundle,
+            ledger_key,
+            format,
+        }) => run_report(&report, &bundle, &ledger_key, format),
         Some(Command::Proof { kind }) => run_proofs(kind),
         None => {
             let bundle = cli
@@ -349,6 +373,78 @@ fn run_bundle(
         Format::Text => write!(out, "{}: {report}", path.display())?,
     }
     Ok(if report.ok {
+        Outcome::Holds
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn run_report(
+    report_path: &Path,
+    bundle_path: &Path,
+    key: &str,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    use daicho_verify::quarterly::{check_report, read_entries, stated_size, Difference};
+    let ledger_key = ledger_key(key)?;
+    let report = read(report_path)?;
+    let open = || {
+        std::fs::File::open(bundle_path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+            .with_context(|| format!("cannot read {}", bundle_path.display()))
+    };
+    let options = Options::new(ledger_key.clone());
+    let verified = verify_reader(open()?, &options)
+        .with_context(|| format!("cannot read {}", bundle_path.display()))?;
+    let outcome: Result<(), Difference> = if verified.ok {
+        match stated_size(&report) {
+            Ok(n) => {
+                let entries = read_entries(open()?, n)
+                    .with_context(|| format!("cannot read {}", bundle_path.display()))?;
+                check_report(
+                    &report,
+                    &entries,
+                    &ledger_key,
+                    daicho_catalogue::Catalogue::embedded(),
+                    daicho_compliance::Rulebook::embedded(),
+                )
+                .map(|_| ())
+            }
+            Err(e) => Err(e),
+        }
+    } else {
+        Ok(())
+    };
+    let ok = verified.ok && outcome.is_ok();
+    match format {
+        Format::Json => println!(
+            "{:#}",
+            serde_json::json!({
+                "ok": ok,
+                "report": report_path.display().to_string(),
+                "bundle_ok": verified.ok,
+                "bundle_findings": verified.findings.len(),
+                "difference": outcome.as_ref().err().map(ToString::to_string),
+            })
+        ),
+        Format::Text if !verified.ok => {
+            print!("{}: {verified}", bundle_path.display());
+            println!(
+                "FAIL {}: the bundle does not verify, so the report cannot be checked against it",
+                report_path.display()
+            );
+        }
+        Format::Text => match &outcome {
+            Ok(()) => println!(
+                "OK {}: recomputed from the first entries of {} byte for byte; its checkpoint is signed by {} and is the bundle's",
+                report_path.display(),
+                bundle_path.display(),
+                ledger_key.name()
+            ),
+            Err(e) => println!("FAIL {}: {e}", report_path.display()),
+        },
+    }
+    Ok(if ok {
         Outcome::Holds
     } else {
         Outcome::Findings

@@ -1,0 +1,95 @@
+//! The report benchmark of docs/PERFORMANCE.md: a generated ledger of about
+//! `SCALE` × 24,000 entries, then the time to build the quarterly report's
+//! JSON with the projections warm (what the service does for a request),
+//! the time to fold the ledger and build it cold, and `daicho-verify
+//! report`'s two parts: the bundle verification alone and the
+//! recomputation of the report from the bundle.
+//!
+//! `cargo run --release -p daicho-verify --example report_bench -- 42`
+
+use std::time::Instant;
+
+use daicho_catalogue::Catalogue;
+use daicho_compliance::{Rulebook, State};
+use daicho_core::bundle;
+use daicho_report::{anchor_of, build, canonical_bytes, Input};
+use daicho_synth::{generate, Config};
+use daicho_verify::quarterly::{check_report, read_entries};
+use daicho_verify::{verify_reader, Options};
+
+fn main() {
+    let scale: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let catalogue = Catalogue::embedded();
+    let rulebook = Rulebook::embedded();
+    let started = Instant::now();
+    let generated = generate(
+        &Config {
+            scale,
+            ..Config::default()
+        },
+        catalogue,
+    );
+    let signer = generated.ledger_key.clone();
+    let entries = generated.into_ledger();
+    let n = entries.len();
+    println!(
+        "generated {n} entries in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let anchor = anchor_of(&entries, &signer).expect("a ledger has entries");
+
+    let started = Instant::now();
+    let state = State::fold(catalogue, &entries);
+    let fold = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let report = build(&Input {
+        catalogue,
+        rulebook,
+        state: &state,
+        fiscal_year: 2026,
+        quarter: 1,
+        anchor: anchor.clone(),
+    })
+    .expect("the report builds");
+    let json = canonical_bytes(&report);
+    let warm = started.elapsed().as_secs_f64();
+    println!(
+        "report JSON, projections warm: {warm:.2} s ({} bytes, {} findings)",
+        json.len(),
+        report.findings.len()
+    );
+    println!(
+        "report JSON, cold (fold {fold:.2} s + build): {:.2} s",
+        fold + warm
+    );
+    drop(state);
+
+    let mut bytes = bundle::header_line(&daicho_core::bundle::Header {
+        format: daicho_core::bundle::BUNDLE_FORMAT.to_owned(),
+        origin: signer.verifier().name().to_owned(),
+        ledger_key: signer.verifier().to_string(),
+    });
+    for e in &entries {
+        bytes.extend_from_slice(&bundle::entry_line(&e.entry, &e.event));
+    }
+    bytes.extend_from_slice(&bundle::checkpoint_line(&anchor.checkpoint));
+    drop(entries);
+    let options = Options::new(signer.verifier().clone());
+    let started = Instant::now();
+    let verified = verify_reader(&bytes[..], &options).expect("reading memory");
+    let bundle_alone = started.elapsed().as_secs_f64();
+    assert!(verified.ok, "{verified}");
+    let started = Instant::now();
+    let read = read_entries(&bytes[..], n as u64).expect("reading memory");
+    check_report(&json, &read, signer.verifier(), catalogue, rulebook)
+        .expect("the report recomputes");
+    let recompute = started.elapsed().as_secs_f64();
+    println!(
+        "daicho-verify report: bundle {bundle_alone:.2} s + recompute {recompute:.2} s = {:.2} s ({:.2}× the bundle alone)",
+        bundle_alone + recompute,
+        (bundle_alone + recompute) / bundle_alone
+    );
+}
