@@ -40,6 +40,12 @@ pub enum Command {
     Token(TokenCommand),
     /// Write the export bundle that daicho-verify checks.
     Export(ExportConfig),
+    /// Write the committee's quarterly compliance report (PDF, HTML, XLSX,
+    /// DOCX, CSV or the anchored JSON), optionally recording its issue.
+    Report(ReportConfig),
+    /// Create a data directory holding a generated, realistic quarter of a
+    /// municipality's records, appended through the ledger's append path.
+    Demo(DemoConfig),
     /// Print the OpenAPI document the service serves at /openapi.json.
     Openapi,
     /// Run or set up a witness that cosigns other ledgers' checkpoints.
@@ -327,6 +333,18 @@ pub struct TokenCreateConfig {
 /// `daicho export`.
 #[derive(Debug, Clone, Args)]
 pub struct ExportConfig {
+    /// Where the ledger is read (the token: an auditor's or admin's).
+    #[command(flatten)]
+    pub source: LedgerSource,
+    /// The bundle file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Where a command reads the ledger: a data directory, or a running
+/// service.
+#[derive(Debug, Clone, Args)]
+pub struct LedgerSource {
     /// Read the ledger from this data directory…
     #[arg(long, env = "DAICHO_DATA_DIR", conflicts_with = "url")]
     pub data_dir: Option<PathBuf>,
@@ -336,10 +354,63 @@ pub struct ExportConfig {
     /// …or from a running service.
     #[arg(long, env = "DAICHO_URL", requires = "token")]
     pub url: Option<String>,
-    /// The bearer token for --url (an auditor or admin token).
+    /// The bearer token for --url.
     #[arg(long, env = "DAICHO_TOKEN")]
     pub token: Option<String>,
-    /// The bundle file to write.
+}
+
+/// `daicho report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportConfig {
+    /// The fiscal year (April–March), named by the year it begins in: 2026 is 令和8年度.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(2000..=2200))]
+    pub fy: i32,
+    /// The quarter: 1 April–June … 4 January–March.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub quarter: u8,
+    /// The format to write.
+    #[arg(long, value_enum, default_value_t = crate::reports::ReportFormat::Pdf)]
+    pub format: crate::reports::ReportFormat,
+    /// The file to write (default: daicho-R08-Q1.pdf and the like, in the
+    /// current directory).
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// The language: ja (default) or en.
+    #[arg(long, default_value = "ja")]
+    pub lang: daicho_report::Lang,
+    /// The tree size of a checkpoint the ledger kept (default: the newest).
+    #[arg(long, value_name = "SEQ")]
+    pub as_of: Option<u64>,
+    /// Where the ledger is read (the token: a committee member's,
+    /// auditor's or admin's).
+    #[command(flatten)]
+    pub source: LedgerSource,
+    /// Record the report's issue: append a `report.issued` event, signed
+    /// with this key (one the ledger registered for `report.issued`), to
+    /// the service at --url.
+    #[arg(long, value_name = "KEYFILE", requires = "url")]
+    pub issue_with: Option<PathBuf>,
+    /// Who issues it (the event's actor), with --issue-with.
+    #[arg(long, default_value = "secretariat", requires = "issue_with")]
+    pub issued_by: String,
+}
+
+/// `daicho demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoConfig {
+    /// The data directory to create; it must not hold a ledger.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./demo")]
+    pub data_dir: PathBuf,
+    /// The seed everything generated derives from.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The fiscal year of the generated quarter.
+    #[arg(long, default_value_t = 2026)]
+    pub fy: i32,
+    /// The quarter generated.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub quarter: u8,
+    /// Sections (課) of the generated organisation.
+    #[arg(long, default_value_t = 12)]
+    pub sections: usize,
 }

@@ -21,6 +21,31 @@ const CHUNK: u32 = 10_000;
 /// How often the background task catches up with the store.
 pub const FOLLOW_EVERY: Duration = Duration::from_millis(500);
 
+/// Folds the store's first `size` entries into a fresh state, calling
+/// `progress` with the number folded after each chunk.
+pub async fn fold_prefix(
+    store: &Store,
+    catalogue: &Catalogue,
+    size: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<State, StoreError> {
+    let mut state = State::new(catalogue);
+    let mut from = 0;
+    while from < size {
+        let take = u32::try_from((size - from).min(u64::from(CHUNK))).unwrap_or(CHUNK);
+        let entries = store.entries(from, take).await?;
+        if entries.is_empty() {
+            break;
+        }
+        for e in &entries {
+            state.apply(e);
+        }
+        from += entries.len() as u64;
+        progress(from);
+    }
+    Ok(state)
+}
+
 /// The projections and rules of one service.
 pub struct Compliance {
     catalogue: &'static Catalogue,
@@ -60,6 +85,11 @@ impl Compliance {
     /// The catalogue.
     pub fn catalogue(&self) -> &'static Catalogue {
         self.catalogue
+    }
+
+    /// The rules, thresholds and calendar.
+    pub fn rulebook(&self) -> &Rulebook {
+        &self.rulebook
     }
 
     /// Folds in every entry the store holds beyond the state; returns the
@@ -109,19 +139,7 @@ impl Compliance {
         match as_of {
             Some(as_of) if as_of > size => Err(ComplianceError::AsOfBeyond { as_of, size }),
             Some(as_of) if as_of < size => {
-                let mut state = State::new(self.catalogue);
-                let mut from = 0;
-                while from < as_of {
-                    let take = u32::try_from((as_of - from).min(u64::from(CHUNK))).unwrap_or(CHUNK);
-                    let entries = store.entries(from, take).await?;
-                    if entries.is_empty() {
-                        break;
-                    }
-                    for e in &entries {
-                        state.apply(e);
-                    }
-                    from += entries.len() as u64;
-                }
+                let state = fold_prefix(store, self.catalogue, as_of, &|_| {}).await?;
                 Ok(f(&state))
             }
             _ => {

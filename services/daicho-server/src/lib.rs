@@ -29,5 +29,6 @@ pub mod keyfile;
 pub mod last_checkpoint;
 pub mod metrics;
 pub mod problem;
+pub mod reports;
 pub mod sequencer;
 pub mod witness;

@@ -36,6 +36,8 @@ fn main() -> ExitCode {
             Command::Token(TokenCommand::List(cfg)) => commands::token::list(&cfg).await,
             Command::Token(TokenCommand::Revoke(cfg)) => commands::token::revoke(&cfg).await,
             Command::Export(cfg) => commands::export::export(&cfg).await,
+            Command::Report(cfg) => commands::report::report(&cfg).await,
+            Command::Demo(cfg) => commands::demo::demo(&cfg).await,
             Command::Witness(WitnessCommand::Keygen(cfg)) => commands::witness::keygen(&cfg),
             Command::Witness(WitnessCommand::Serve(cfg)) => commands::witness::serve(&cfg).await,
             Command::Openapi => {

@@ -7,6 +7,7 @@ mod api {
     pub mod compliance;
     pub mod connections;
     pub mod harness;
+    pub mod reports;
     pub mod storage;
     pub mod suite;
     pub mod tokens;
@@ -15,6 +16,7 @@ mod api {
 
 // The suite's functions, for the tests declared below to call.
 use api::compliance::*;
+use api::reports::*;
 use api::suite::*;
 use api::tokens::*;
 
@@ -41,6 +43,8 @@ daicho_testkit::on_both_backends!(
     a_revoked_token_is_refused_at_once_by_every_instance,
     forged_envelopes_do_not_reveal_stored_event_ids,
     route_errors_come_before_authentication,
+    quarterly_report_in_every_format,
+    an_issued_report_is_anchored_and_verifies,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

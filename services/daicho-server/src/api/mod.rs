@@ -13,6 +13,7 @@ pub mod compliance;
 pub mod events;
 pub mod ops;
 pub mod reads;
+pub mod reports;
 pub mod schemas;
 
 use axum::routing::{get, post};
@@ -55,6 +56,7 @@ use crate::problem::ProblemResponse;
         compliance::evaluate_compliance,
         compliance::list_findings,
         compliance::get_state,
+        reports::quarterly_report,
         ops::healthz,
         ops::readyz,
         ops::metrics,
@@ -212,6 +214,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/compliance", get(compliance::evaluate_compliance))
         .route("/v1/findings", get(compliance::list_findings))
         .route("/v1/state/{projection}", get(compliance::get_state))
+        .route(
+            "/v1/reports/quarterly/{fy}/{quarter}",
+            get(reports::quarterly_report),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -28,11 +28,11 @@ async fn write(cfg: &ExportConfig, tmp: &std::path::Path) -> anyhow::Result<()> 
     let mut file = std::io::BufWriter::new(
         std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?,
     );
-    match (&cfg.data_dir, &cfg.url) {
+    match (&cfg.source.data_dir, &cfg.source.url) {
         (Some(dir), _) => {
             let dir = DataDir::new(dir);
             let ledger_key = keyfile::read_public(&dir.ledger_vkey())?;
-            let url = dir.database_url(cfg.database_url.as_deref());
+            let url = dir.database_url(cfg.source.database_url.as_deref());
             let store = Store::open(&url)
                 .await
                 .with_context(|| format!("opening {}", redact(&url)))?;
@@ -51,7 +51,7 @@ async fn write(cfg: &ExportConfig, tmp: &std::path::Path) -> anyhow::Result<()> 
                 .send(
                     hyper::Method::GET,
                     "/v1/export",
-                    cfg.token.as_deref(),
+                    cfg.source.token.as_deref(),
                     None,
                     bytes::Bytes::new(),
                 )

@@ -1,9 +1,11 @@
 //! The `daicho` subcommands other than `serve`, each a function of its
 //! configuration struct.
 
+pub mod demo;
 pub mod export;
 pub mod init;
 pub mod key;
+pub mod report;
 pub mod sign;
 pub mod token;
 pub mod witness;
