@@ -5,11 +5,13 @@
 //! It is long because it is a list: one function per rule kind, each
 //! independent of the others, dispatched from `run`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{fiscal_year_end, parse_date, start_of, tokyo_date, Calendar, Period};
+use crate::datum::Datum;
 use crate::rules::{Check, FieldCheck, Rule, Selector, Transition, Validity};
 use crate::state::{ApplicationStatus, Fact, State};
 use crate::thresholds::{CadenceUnit, Thresholds};
@@ -175,7 +177,7 @@ fn prior_approval(
 ) -> Vec<Raw> {
     let state = cx.state;
     // Applications of this stem by the subject their request names.
-    let mut by_subject: HashMap<String, Vec<&crate::state::Application>> = HashMap::new();
+    let mut by_subject: FxHashMap<String, Vec<&crate::state::Application>> = FxHashMap::default();
     if let Some(pointer) = request_subject {
         for app in state.applications().values().filter(|a| a.stem == stem) {
             if let Some(subject) = app.requested.and_then(|i| state.fact(i).text(pointer)) {
@@ -407,8 +409,8 @@ fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) 
         let missing: Vec<&FieldCheck> = fields
             .iter()
             .filter(|c| match (&c.equals, f.value(&c.pointer)) {
-                (_, None | Some(serde_json::Value::Null)) => true,
-                (Some(want), Some(have)) => want != have,
+                (_, None | Some(Datum::Null)) => true,
+                (Some(want), Some(have)) => have != want,
                 (None, Some(_)) => false,
             })
             .collect();
@@ -449,7 +451,7 @@ fn latency(
     threshold: &str,
 ) -> Vec<Raw> {
     let limit = &cx.thresholds.latencies[threshold];
-    let mut responses: HashMap<String, Vec<&Fact>> = HashMap::new();
+    let mut responses: FxHashMap<String, Vec<&Fact>> = FxHashMap::default();
     for r in cx.state.of_types(&response.types) {
         if let Some(s) = r.text(&response.subject) {
             responses.entry(s).or_default().push(r);
@@ -464,8 +466,8 @@ fn latency(
         .filter(|t| trigger.selects(&t.payload))
         .filter_map(|t| t.text(&trigger.subject).map(|s| (t, s)))
         .collect();
-    let mut next_trigger: HashMap<u64, u64> = HashMap::new();
-    let mut last_of: HashMap<&str, u64> = HashMap::new();
+    let mut next_trigger: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut last_of: FxHashMap<&str, u64> = FxHashMap::default();
     for (t, subject) in triggers.iter().rev() {
         if let Some(next) = last_of.insert(subject.as_str(), t.seq) {
             next_trigger.insert(t.seq, next);
@@ -664,6 +666,23 @@ fn presence(
             m
         }
     };
+    // When each record happened, by the subject it is a record of (all
+    // under "" when records are not per subject), sorted: a window is
+    // looked up, not searched for, so that many subjects over a long
+    // history stay linear in the records.
+    let mut times: FxHashMap<String, Vec<OffsetDateTime>> = FxHashMap::default();
+    for r in &records {
+        let subject = match per {
+            None => Some(String::new()),
+            Some(_) => record_subject.and_then(|p| r.text(p)),
+        };
+        if let Some(subject) = subject {
+            times.entry(subject).or_default().push(r.occurred_at);
+        }
+    }
+    for t in times.values_mut() {
+        t.sort_unstable();
+    }
     let Some(first_record) = cx.state.facts().first().map(|f| f.occurred_at) else {
         return Vec::new();
     };
@@ -680,11 +699,9 @@ fn presence(
             if w.end() > cx.horizon || tokyo_date(since) > w.from {
                 continue;
             }
-            let found = records.iter().any(|r| {
-                w.contains(r.occurred_at)
-                    && (per.is_none()
-                        || record_subject.and_then(|p| r.text(p)).as_deref()
-                            == Some(subject.as_str()))
+            let found = times.get(subject.as_str()).is_some_and(|times| {
+                let first = times.partition_point(|t| *t < w.start());
+                times.get(first).is_some_and(|t| *t < w.end())
             });
             if !found {
                 let label = crate::calendar::format_date(w.from);
@@ -734,12 +751,12 @@ fn units(f: &Fact, pointers: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for p in pointers {
         match f.value(p) {
-            Some(serde_json::Value::Array(items)) => out.extend(
+            Some(Datum::Array(items)) => out.extend(
                 items
                     .iter()
                     .filter_map(|i| i.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
             ),
-            Some(serde_json::Value::String(s)) => out.push(s.clone()),
+            Some(Datum::String(s)) => out.push(s.to_string()),
             Some(v) => out.extend(v.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
             None => {}
         }
@@ -754,7 +771,7 @@ fn independence(
     checked: &Selector,
     checked_units: &[String],
 ) -> Vec<Raw> {
-    let mut orders: HashMap<String, Vec<&Fact>> = HashMap::new();
+    let mut orders: FxHashMap<String, Vec<&Fact>> = FxHashMap::default();
     for f in cx.state.of_types(&checked.types) {
         if let Some(s) = f.text(&checked.subject) {
             orders.entry(s).or_default().push(f);
@@ -795,7 +812,7 @@ fn independence(
 
 fn ageing(cx: &Context<'_>, open: &Selector, close: &Selector, threshold: &str) -> Vec<Raw> {
     let limit = &cx.thresholds.ageing[threshold];
-    let mut closes: HashMap<String, &Fact> = HashMap::new();
+    let mut closes: FxHashMap<String, &Fact> = FxHashMap::default();
     for c in cx.state.of_types(&close.types) {
         if let Some(s) = c.text(&close.subject) {
             closes.entry(s).or_insert(c);
@@ -850,28 +867,33 @@ fn ageing(cx: &Context<'_>, open: &Selector, close: &Selector, threshold: &str) 
 }
 
 fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<Raw> {
-    let mut ended: HashMap<String, &Fact> = HashMap::new();
+    let mut ended: FxHashMap<String, &Fact> = FxHashMap::default();
     for e in cx.state.of_types(&ending.types) {
         if let Some(s) = e.text(&ending.subject) {
             ended.entry(s).or_insert(e);
         }
     }
+    // Acts up to the first ending cannot follow one: they are passed over
+    // before their payload is read, which is most of this rule's time.
+    let Some(first_end) = ended.values().map(|e| e.occurred_at).min() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for a in cx.state.of_types(&acts.types) {
-        if a.occurred_at >= cx.horizon || !acts.selects(&a.payload) {
+        if a.occurred_at <= first_end || a.occurred_at >= cx.horizon || !acts.selects(&a.payload) {
             continue;
         }
-        let Some(subject) = a.text(&acts.subject) else {
+        let Some(subject) = a.text_ref(&acts.subject) else {
             continue;
         };
         if let Some(e) = ended
-            .get(&subject)
+            .get(&*subject)
             .filter(|e| e.occurred_at < a.occurred_at)
         {
             out.push(
                 raw(
                     FindingKind::Violation,
-                    Some(subject.clone()),
+                    Some(subject.clone().into_owned()),
                     vec![e.seq, a.seq],
                     a.occurred_at,
                 )
@@ -899,7 +921,7 @@ fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<
 
 fn lifecycle(cx: &Context<'_>, subject: &str, transitions: &[Transition]) -> Vec<Raw> {
     let types: Vec<String> = transitions.iter().map(|t| t.event_type.clone()).collect();
-    let mut states: HashMap<String, String> = HashMap::new();
+    let mut states: FxHashMap<String, String> = FxHashMap::default();
     let mut out = Vec::new();
     for f in cx.state.of_types(&types) {
         let Some(id) = f.text(subject) else {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use daicho_catalogue::Catalogue;
 use daicho_catalogue::Evaluation as ArticleClass;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
@@ -13,7 +15,7 @@ use time::OffsetDateTime;
 use crate::calendar::{format_date, parse_date, reiwa_year, tokyo_date, Period};
 use crate::engine::{self, Context, FindingKind, Raw};
 use crate::rules::{article_of, Rule, Rulebook, Severity};
-use crate::state::{Fact, State};
+use crate::state::State;
 use crate::thresholds::Thresholds;
 
 /// The evaluation format tag.
@@ -371,9 +373,16 @@ pub fn evaluate_until(
     let exceptions = exceptions(state);
     let remarks = closing_remarks(state);
     let start = period.start();
+    // The rules are independent of each other: they run on every core,
+    // and their findings are taken in the rulebook's order.
+    let raws: Vec<(&Rule, Vec<Raw>)> = rulebook
+        .rules()
+        .par_iter()
+        .map(|rule| (rule, engine::run(rule, &cx)))
+        .collect();
     let mut findings = Vec::new();
-    for rule in rulebook.rules() {
-        for raw in engine::run(rule, &cx) {
+    for (rule, raws) in raws {
+        for raw in raws {
             let id = finding_id(rule, &raw);
             let resolved = raw.resolved.or_else(|| remarks.get(&id).copied());
             // Listed when it became a finding by the period's end and was
@@ -431,23 +440,27 @@ pub fn evaluate_until(
     findings.dedup_by(|a, b| a.id == b.id);
 
     let late_after = time::Duration::days(i64::from(rulebook.thresholds().late_entry.days));
-    let in_period: Vec<&Fact> = state
-        .facts()
-        .iter()
-        .filter(|f| period.contains(f.occurred_at))
-        .collect();
+    // Events in the period and late entries among them, per event type,
+    // counted in one pass: an article sums its types' counts.
+    let end = period.end();
+    let mut per_type: FxHashMap<&str, (u64, u64)> = FxHashMap::default();
+    for f in state.facts() {
+        if f.occurred_at >= start && f.occurred_at < end {
+            let counts = per_type.entry(&*f.event_type).or_default();
+            counts.0 += 1;
+            if f.recorded_at - f.occurred_at > late_after {
+                counts.1 += 1;
+            }
+        }
+    }
     let mut articles = Vec::new();
     for a in catalogue.articles() {
         let types: std::collections::BTreeSet<&str> =
             a.event_types.iter().map(String::as_str).collect();
-        let events: Vec<&&Fact> = in_period
+        let (events, late) = types
             .iter()
-            .filter(|f| types.contains(&*f.event_type))
-            .collect();
-        let late = events
-            .iter()
-            .filter(|f| f.recorded_at - f.occurred_at > late_after)
-            .count() as u64;
+            .filter_map(|t| per_type.get(t))
+            .fold((0, 0), |(e, l), (te, tl)| (e + te, l + tl));
         let mine: Vec<&Finding> = findings.iter().filter(|f| f.article == a.number).collect();
         let rules: Vec<&Rule> = rulebook.for_article(a.number).collect();
         let deviations: Vec<&&Finding> = mine
@@ -466,7 +479,7 @@ pub fn evaluate_until(
                     Status::NonCompliant
                 } else if missing > 0 {
                     Status::EvidenceMissing
-                } else if events.is_empty() && deviations.is_empty() {
+                } else if events == 0 && deviations.is_empty() {
                     Status::NoRecords
                 } else {
                     Status::Evidenced
@@ -477,7 +490,7 @@ pub fn evaluate_until(
                     Status::NonCompliant
                 } else if !deviations.is_empty() {
                     Status::CompliantByException
-                } else if events.is_empty() {
+                } else if events == 0 {
                     Status::NoRecords
                 } else {
                     Status::Compliant
@@ -501,7 +514,7 @@ pub fn evaluate_until(
             evaluation: a.evaluation,
             status,
             status_ja: status.label_ja().to_owned(),
-            events: events.len() as u64,
+            events,
             findings: mine.len() as u64,
             open_findings: mine
                 .iter()

@@ -16,6 +16,7 @@
 //! so the same inputs always give the same bytes.
 
 pub mod calendar;
+pub mod datum;
 mod engine;
 pub mod evaluation;
 pub mod rules;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod thresholds;
 
 pub use calendar::Period;
+pub use datum::Datum;
 pub use engine::FindingKind;
 pub use evaluation::{evaluate, evaluate_until, Evaluation, Finding, FindingState, Status};
 pub use rules::{Rule, Rulebook, RulesError};

@@ -93,9 +93,13 @@ pub struct OnlyWhere {
 
 impl Selector {
     /// Whether an event with this payload is selected (its type aside).
-    pub fn selects(&self, payload: &serde_json::Map<String, Value>) -> bool {
+    pub fn selects(&self, payload: &crate::Datum) -> bool {
         self.only.as_ref().is_none_or(|o| {
-            crate::state::text_at(payload, &o.pointer).is_some_and(|v| o.any_of.contains(&v))
+            payload
+                .pointer(&o.pointer)
+                .filter(|_| !o.pointer.is_empty())
+                .and_then(crate::Datum::text)
+                .is_some_and(|v| o.any_of.iter().any(|a| *a == *v))
         })
     }
 }

@@ -6,16 +6,19 @@
 //! committed. Every projection is a view over the facts and indexes held
 //! here; the rules read the same facts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use daicho_catalogue::Catalogue;
 use daicho_core::entry::Recorded;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::calendar::JST;
+use crate::datum::{Datum, Interner};
 
 /// One recorded act as the rules see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,48 +39,29 @@ pub struct Fact {
     pub actor_role: Arc<str>,
     /// The source system that signed it.
     pub source: Arc<str>,
-    /// The event's id.
-    pub event_id: String,
-    /// The payload.
-    pub payload: Map<String, Value>,
+    /// The payload, an object.
+    pub payload: Datum,
 }
 
 impl Fact {
     /// The text at a JSON pointer into the payload (a string, or a number
     /// written as text).
     pub fn text(&self, pointer: &str) -> Option<String> {
-        text_at(&self.payload, pointer)
+        self.text_ref(pointer).map(Cow::into_owned)
     }
 
-    /// The value at a JSON pointer into the payload.
-    pub fn value(&self, pointer: &str) -> Option<&Value> {
-        value_at(&self.payload, pointer)
+    /// [`Fact::text`] without a copy when the value is a string.
+    pub fn text_ref(&self, pointer: &str) -> Option<Cow<'_, str>> {
+        self.value(pointer)?.text()
     }
-}
 
-/// The value at an RFC 6901 pointer into a payload object.
-pub fn value_at<'a>(payload: &'a Map<String, Value>, pointer: &str) -> Option<&'a Value> {
-    if pointer.is_empty() {
-        return None;
-    }
-    let rest = pointer.strip_prefix('/')?;
-    let (first, tail) = rest.split_once('/').map_or((rest, ""), |(a, b)| (a, b));
-    let first = first.replace("~1", "/").replace("~0", "~");
-    let value = payload.get(&first)?;
-    if tail.is_empty() {
-        Some(value)
-    } else {
-        value.pointer(&format!("/{tail}"))
-    }
-}
-
-/// The text at a pointer: a string as it is, a number or boolean as JSON.
-pub fn text_at(payload: &Map<String, Value>, pointer: &str) -> Option<String> {
-    match value_at(payload, pointer)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+    /// The value at a JSON pointer into the payload; `None` for the empty
+    /// pointer, which names the payload itself rather than a member.
+    pub fn value(&self, pointer: &str) -> Option<&Datum> {
+        if pointer.is_empty() {
+            return None;
+        }
+        self.payload.pointer(pointer)
     }
 }
 
@@ -167,8 +151,8 @@ pub struct Asset {
 pub struct State {
     size: u64,
     facts: Vec<Fact>,
-    by_type: HashMap<Arc<str>, Vec<usize>>,
-    interned: BTreeSet<Arc<str>>,
+    by_type: FxHashMap<Arc<str>, Vec<usize>>,
+    interned: Interner,
     applications: BTreeMap<String, Application>,
     staff: BTreeMap<String, StaffMember>,
     sections: BTreeMap<String, Option<String>>,
@@ -177,12 +161,13 @@ pub struct State {
     forms_by_type: BTreeMap<String, u32>,
 }
 
-/// Pointers at which a payload names a device, medium or asset.
-const ASSET_POINTERS: [(&str, &str); 4] = [
-    ("/device/asset_id", "/device/kind"),
-    ("/asset/asset_id", "/asset/kind"),
-    ("/media/media_id", "/media/kind"),
-    ("/card_id", ""),
+/// Pointers at which a payload names a device, medium or asset, its kind
+/// and its classification (empty where the payload has none).
+const ASSET_POINTERS: [(&str, &str, &str); 4] = [
+    ("/device/asset_id", "/device/kind", "/device/classification"),
+    ("/asset/asset_id", "/asset/kind", "/asset/classification"),
+    ("/media/media_id", "/media/kind", "/media/classification"),
+    ("/card_id", "", ""),
 ];
 
 impl State {
@@ -233,6 +218,9 @@ impl State {
 
     /// The facts of several event types, in seq order.
     pub fn of_types<'a>(&'a self, types: &[String]) -> Vec<&'a Fact> {
+        if let [only] = types {
+            return self.of_type(only).collect();
+        }
         let mut idx: Vec<usize> = types
             .iter()
             .filter_map(|t| self.by_type.get(t.as_str()))
@@ -269,12 +257,7 @@ impl State {
     }
 
     fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.interned.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.interned.insert(a.clone());
-        a
+        self.interned.get(s)
     }
 
     /// Folds in the next entry. Entries must come in seq order, each once;
@@ -296,8 +279,7 @@ impl State {
             actor_id: self.intern(body.actor.id.as_str()),
             actor_role: self.intern(body.actor.role.as_str()),
             source: self.intern(body.source.as_str()),
-            event_id: body.event_id.to_string(),
-            payload: body.payload.clone(),
+            payload: Datum::from_map(&body.payload, &mut self.interned),
         };
         let index = self.facts.len();
         self.by_type
@@ -375,12 +357,17 @@ impl State {
         let t: &str = &fact.event_type;
         let member = self.staff.entry(staff_id).or_default();
         member.seqs.push(fact.seq);
-        let section_at = |p: &str| fact.text(&format!("{p}/code"));
-        let department_at = |p: &str| fact.text(&format!("{p}/department/code"));
         for p in ["/staff/section", "/to_section", "/to"] {
-            if let Some(s) = section_at(p) {
-                member.section = Some(s);
-                member.department = department_at(p).or(member.department.take());
+            let Some(unit) = fact.value(p) else {
+                continue;
+            };
+            if let Some(s) = unit.get("code").and_then(Datum::text) {
+                member.section = Some(s.into_owned());
+                member.department = unit
+                    .pointer("/department/code")
+                    .and_then(Datum::text)
+                    .map(Cow::into_owned)
+                    .or(member.department.take());
             }
         }
         if let Some(e) = fact
@@ -398,7 +385,7 @@ impl State {
 
     fn fold_assets(&mut self, fact: &Fact) {
         let t: &str = &fact.event_type;
-        for (id_pointer, kind_pointer) in ASSET_POINTERS {
+        for (id_pointer, kind_pointer, class_pointer) in ASSET_POINTERS {
             let Some(id) = fact.text(id_pointer) else {
                 continue;
             };
@@ -413,14 +400,10 @@ impl State {
                 asset.kind = Some("ic_card".to_owned());
             }
             if let Some(c) = fact
-                .text(
-                    &id_pointer
-                        .replace("asset_id", "classification")
-                        .replace("media_id", "classification"),
-                )
-                .filter(|c| matches!(c.as_str(), "I" | "II" | "III"))
+                .text_ref(class_pointer)
+                .filter(|c| matches!(&**c, "I" | "II" | "III"))
             {
-                asset.classification = Some(c);
+                asset.classification = Some(c.into_owned());
             }
             if t.ends_with(".disposed") || t.ends_with(".retired") || t.ends_with(".decommissioned")
             {

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use daicho_catalogue::Catalogue;
 use daicho_compliance::calendar::{format_date, tokyo_date, Period};
 use daicho_compliance::state::{Fact, State};
+use daicho_compliance::Datum;
 use serde_json::Value;
 
 use crate::model::{Column, Register};
@@ -518,9 +519,9 @@ fn register(catalogue: &Catalogue, state: &State, period: &Period, spec: &Spec) 
                         fs.iter()
                             .find_map(|f| f.value(p))
                             .map_or(Value::Null, |v| match v {
-                                Value::String(_) | Value::Number(_) => v.clone(),
-                                Value::Bool(b) => Value::from(b.to_string()),
-                                other => Value::from(other.to_string()),
+                                Datum::String(_) | Datum::Number(_) => v.to_value(),
+                                Datum::Bool(b) => Value::from(b.to_string()),
+                                other => Value::from(other.to_value().to_string()),
                             })
                     }
                     Source::Age => {
