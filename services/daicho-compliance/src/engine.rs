@@ -156,6 +156,7 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             threshold,
         } => ageing(cx, open, close, threshold),
         Check::ForbiddenAfter { ending, acts } => forbidden_after(cx, ending, acts),
+        Check::PriorAct { first, then } => prior_act(cx, first, then),
         Check::Lifecycle {
             subject,
             transitions,
@@ -911,6 +912,114 @@ fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<
                         date_en(a.occurred_at),
                         e.event_type,
                         date_en(e.occurred_at)
+                    ),
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// The subjects an act names at a pointer: a text, or each text of an
+/// array, once each.
+fn subjects_at(f: &Fact, pointer: &str) -> Vec<String> {
+    let mut out: Vec<String> = match f.value(pointer) {
+        Some(Datum::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.text().map(std::borrow::Cow::into_owned))
+            .collect(),
+        Some(v) => v
+            .text()
+            .map(std::borrow::Cow::into_owned)
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// How a finding names the acts a selector picks: their types, and the
+/// values it selects them by.
+fn selected(sel: &Selector) -> String {
+    match &sel.only {
+        Some(only) => format!("{}（{}）", sel.types.join("・"), only.any_of.join("・")),
+        None => sel.types.join("・"),
+    }
+}
+
+fn prior_act(cx: &Context<'_>, first: &Selector, then: &Selector) -> Vec<Raw> {
+    // The earliest act of the first kind, per subject.
+    let mut earliest: FxHashMap<String, &Fact> = FxHashMap::default();
+    for f in cx.state.of_types(&first.types) {
+        if !first.selects(&f.payload) {
+            continue;
+        }
+        for s in subjects_at(f, &first.subject) {
+            earliest
+                .entry(s)
+                .and_modify(|e| {
+                    if f.occurred_at < e.occurred_at {
+                        *e = f;
+                    }
+                })
+                .or_insert(f);
+        }
+    }
+    let mut out = Vec::new();
+    for t in cx.state.of_types(&then.types) {
+        if t.occurred_at >= cx.horizon || !then.selects(&t.payload) {
+            continue;
+        }
+        for subject in subjects_at(t, &then.subject) {
+            let before = earliest.get(&subject);
+            if before.is_some_and(|f| f.occurred_at <= t.occurred_at) {
+                continue;
+            }
+            let (ja, en, mut seqs) = match before {
+                Some(f) => (
+                    format!(
+                        "{}は後の{}に記録されている",
+                        selected(first),
+                        time_ja(f.occurred_at)
+                    ),
+                    format!(
+                        "{} was recorded only later, on {}",
+                        selected(first),
+                        date_en(f.occurred_at)
+                    ),
+                    vec![f.seq],
+                ),
+                None => (
+                    format!("先に行うべき{}の記録がない", selected(first)),
+                    format!("no {} is recorded before it", selected(first)),
+                    vec![],
+                ),
+            };
+            seqs.push(t.seq);
+            out.push(
+                raw(
+                    FindingKind::Violation,
+                    Some(subject.clone()),
+                    seqs,
+                    t.occurred_at,
+                )
+                .anchored(t.seq)
+                .says(
+                    format!(
+                        "{}の{}（{}）について、{}。",
+                        time_ja(t.occurred_at),
+                        selected(then),
+                        subject,
+                        ja
+                    ),
+                    format!(
+                        "{} of {} on {}: {}.",
+                        selected(then),
+                        subject,
+                        date_en(t.occurred_at),
+                        en
                     ),
                 ),
             );

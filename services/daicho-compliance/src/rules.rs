@@ -234,6 +234,15 @@ pub enum Check {
         /// The acts that may not follow.
         acts: Selector,
     },
+    /// An act must come after another act on the same subject
+    /// (「…に報告したうえで…に報告しなければならない」).
+    PriorAct {
+        /// The act that must come first. Its subject may be an array, each
+        /// item a subject.
+        first: Selector,
+        /// The act that must follow it.
+        then: Selector,
+    },
     /// Each subject moves through states; an event that does not fit its
     /// subject's history is an inconsistent record.
     Lifecycle {
@@ -285,6 +294,7 @@ impl Check {
             Check::Independence { .. } => "independence",
             Check::OpenItemAgeing { .. } => "open_item_ageing",
             Check::ForbiddenAfter { .. } => "forbidden_after",
+            Check::PriorAct { .. } => "prior_act",
             Check::Lifecycle { .. } => "lifecycle",
         }
     }
@@ -320,6 +330,10 @@ impl Check {
             Check::ForbiddenAfter { ending, acts } => {
                 out.extend(sel(ending));
                 out.extend(sel(acts));
+            }
+            Check::PriorAct { first, then } => {
+                out.extend(sel(first));
+                out.extend(sel(then));
             }
             Check::Lifecycle { transitions, .. } => {
                 out.extend(transitions.iter().map(|t| t.event_type.as_str()))
@@ -675,6 +689,10 @@ fn pointers_of(check: &Check) -> Vec<&str> {
         Check::ForbiddenAfter { ending, acts } => {
             out.push(&ending.subject);
             out.push(&acts.subject);
+        }
+        Check::PriorAct { first, then } => {
+            out.push(&first.subject);
+            out.push(&then.subject);
         }
         Check::Lifecycle { subject, .. } => out.push(subject),
         Check::ActorRole { .. } => {}

@@ -425,6 +425,32 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                 vec![a(), end("2026-05-12T10:00:00+09:00")],
             )
         }
+        Check::PriorAct {
+            first: before,
+            then,
+        } => {
+            let b = |at: &str| {
+                act(
+                    first(&before.types),
+                    at,
+                    "staff",
+                    sel_payload(before, "S-1"),
+                )
+            };
+            let t = || {
+                act(
+                    first(&then.types),
+                    "2026-05-11T10:00:00+09:00",
+                    "staff",
+                    sel_payload(then, "S-1"),
+                )
+            };
+            // The act that must come first, a day late; then a day early.
+            (
+                vec![t(), b("2026-05-12T10:00:00+09:00")],
+                vec![b("2026-05-10T10:00:00+09:00"), t()],
+            )
+        }
         Check::Lifecycle {
             subject,
             transitions,
@@ -778,4 +804,44 @@ fn a_selector_filter_limits_a_rule_to_the_events_it_names() {
         findings_of(rule, &[hire("regular")]).is_empty(),
         "regular staff sign no 第15条 consent"
     );
+}
+
+/// 第83条第2項 names two recipients in order. A forwarding to the
+/// committee with none to the CIO before it is a finding for each
+/// inspection it covers that the CIO has not seen, and only for those.
+#[test]
+fn the_committee_hears_only_what_the_cio_heard_first() {
+    let rule = Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == "83-2.cio-before-committee")
+        .expect("the rule of 第83条第2項");
+    let forwarded = |at: &str, recipient: &str, ids: &[&str]| {
+        act(
+            "self_inspection.forwarded",
+            at,
+            "chief_info_manager",
+            json!({"inspection_ids": ids, "recipient": recipient}),
+        )
+    };
+    let findings = findings_of(
+        rule,
+        &[
+            forwarded("2026-05-10T10:00:00+09:00", "cio", &["SI-1"]),
+            forwarded("2026-05-20T10:00:00+09:00", "committee", &["SI-1", "SI-2"]),
+        ],
+    );
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].contains("SI-2") && findings[0].contains("記録がない"),
+        "{findings:?}"
+    );
+    let none = findings_of(
+        rule,
+        &[
+            forwarded("2026-05-10T10:00:00+09:00", "cio", &["SI-1", "SI-2"]),
+            forwarded("2026-05-20T10:00:00+09:00", "committee", &["SI-2", "SI-1"]),
+        ],
+    );
+    assert!(none.is_empty(), "{none:?}");
 }

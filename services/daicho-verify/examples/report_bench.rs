@@ -5,7 +5,7 @@
 //! report`'s two parts: the bundle verification alone and the
 //! recomputation of the report from the bundle.
 //!
-//! `cargo run --release -p daicho-verify --example report_bench -- 42`
+//! `cargo run --release -p daicho-verify --example report_bench -- 42 [REPORT.json]`
 
 use std::time::Instant;
 
@@ -65,6 +65,12 @@ fn main() {
         "report JSON, cold (fold {fold:.2} s + build): {:.2} s",
         fold + warm
     );
+    // A second argument keeps the report's JSON, for timing the renderers
+    // on it (`daicho-report-pdf`'s `render_pdf` example).
+    if let Some(path) = std::env::args().nth(2) {
+        std::fs::write(&path, &json).expect("the report is written");
+        println!("report JSON written to {path}");
+    }
     drop(state);
 
     let mut bytes = bundle::header_line(&daicho_core::bundle::Header {
