@@ -3,6 +3,7 @@
 //! two-process tests. One integration-test binary for the crate.
 
 mod api {
+    pub mod backup;
     pub mod cli;
     pub mod compliance;
     pub mod connections;

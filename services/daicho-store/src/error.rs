@@ -19,6 +19,15 @@ pub enum StoreError {
         /// What does not parse.
         reason: String,
     },
+    /// The database file is damaged: SQLite's own check found faults in
+    /// its pages, or a read ran into a page that is not what SQLite wrote
+    /// (`SQLITE_CORRUPT`, `SQLITE_NOTADB`). Nothing read from it can be
+    /// trusted.
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
+    /// The operation exists on the other backend only.
+    #[error("not available on this backend: {0}")]
+    Unsupported(&'static str),
     /// The schema migrations failed.
     #[error("migrating the database schema failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -45,6 +54,11 @@ const SQLITE_FULL: u32 = 13;
 /// SQLite's primary result code for an I/O error (`SQLITE_IOERR`); its
 /// extended codes say which operation failed in the bits above the low 8.
 const SQLITE_IOERR: u32 = 10;
+/// SQLite's primary result code for a damaged page (`SQLITE_CORRUPT`).
+const SQLITE_CORRUPT: u32 = 11;
+/// SQLite's primary result code for a file that is not a database
+/// (`SQLITE_NOTADB`), such as one whose header was overwritten.
+const SQLITE_NOTADB: u32 = 26;
 /// PostgreSQL's SQLSTATE `53100` disk_full.
 const PG_DISK_FULL: &str = "53100";
 /// PostgreSQL's SQLSTATE `58030` io_error.
@@ -53,6 +67,23 @@ const PG_IO_ERROR: &str = "58030";
 const NO_SPACE: [i32; 2] = [28, 122];
 
 impl StoreError {
+    /// Whether the database file is damaged ([`StoreError::Damaged`], or
+    /// SQLite's `SQLITE_CORRUPT` or `SQLITE_NOTADB` from a query): the
+    /// file must be restored, not retried.
+    pub fn is_damaged(&self) -> bool {
+        let e = match self {
+            StoreError::Damaged(_) => return true,
+            StoreError::Internal(e)
+            | StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e))
+            | StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => e,
+            _ => return false,
+        };
+        let sqlx::Error::Database(db) = e else {
+            return false;
+        };
+        sqlite_primary_code(db.code()).is_some_and(|c| c == SQLITE_CORRUPT || c == SQLITE_NOTADB)
+    }
+
     /// Whether the database cannot store anything now for lack of room or
     /// an I/O failure of its storage (SQLite's `SQLITE_FULL` and
     /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`): a
@@ -81,5 +112,17 @@ impl StoreError {
                 .is_some_and(|code| NO_SPACE.contains(&code)),
             _ => false,
         }
+    }
+}
+
+/// The primary result code of an SQLite error code (its low 8 bits);
+/// `None` for PostgreSQL's five-character SQLSTATEs.
+fn sqlite_primary_code(code: Option<std::borrow::Cow<'_, str>>) -> Option<u32> {
+    let code = code?;
+    // SQLite's codes are numbers below 5 digits; PostgreSQL's SQLSTATEs
+    // have five characters.
+    match code.parse::<u32>() {
+        Ok(n) if code.len() < 5 => Some(n & 0xff),
+        _ => None,
     }
 }
