@@ -7,6 +7,7 @@ mod api {
     pub mod cli;
     pub mod compliance;
     pub mod connections;
+    pub mod faults;
     pub mod harness;
     pub mod reports;
     pub mod storage;

@@ -63,8 +63,12 @@ const SQLITE_NOTADB: u32 = 26;
 const PG_DISK_FULL: &str = "53100";
 /// PostgreSQL's SQLSTATE `58030` io_error.
 const PG_IO_ERROR: &str = "58030";
-/// `ENOSPC` and `EDQUOT` on Linux: no space left, disk quota exceeded.
-const NO_SPACE: [i32; 2] = [28, 122];
+/// PostgreSQL's SQLSTATE class `08`, connection exceptions.
+const PG_CONNECTION_EXCEPTION: &str = "08";
+/// PostgreSQL's SQLSTATEs `57P01` admin_shutdown (also a connection ended
+/// by `pg_terminate_backend`), `57P02` crash_shutdown and `57P03`
+/// cannot_connect_now (starting or stopping).
+const PG_SHUTDOWN: [&str; 3] = ["57P01", "57P02", "57P03"];
 
 impl StoreError {
     /// Whether the database file is damaged ([`StoreError::Damaged`], or
@@ -84,10 +88,14 @@ impl StoreError {
         sqlite_primary_code(db.code()).is_some_and(|c| c == SQLITE_CORRUPT || c == SQLITE_NOTADB)
     }
 
-    /// Whether the database cannot store anything now for lack of room or
+    /// Whether the database cannot store anything now: for lack of room or
     /// an I/O failure of its storage (SQLite's `SQLITE_FULL` and
-    /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`): a
-    /// condition an operator fixes and a client waits out, unlike a bug.
+    /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`), or
+    /// because the database server cannot be reached (a connection
+    /// refused, reset or closed, a server shutting down or ending the
+    /// connection: SQLSTATE class `08` and `57P01` to `57P03`, or no
+    /// connection within the pool's wait). A condition an operator fixes
+    /// and a client waits out, unlike a bug.
     pub fn is_storage_unavailable(&self) -> bool {
         let StoreError::Internal(e) = self else {
             return false;
@@ -97,19 +105,20 @@ impl StoreError {
                 let Some(code) = db.code() else {
                     return false;
                 };
-                match code.parse::<u32>() {
-                    // SQLite's codes are numbers below 5 digits;
-                    // PostgreSQL's SQLSTATEs have five characters.
-                    Ok(n) if code.len() < 5 => {
-                        let primary = n & 0xff;
-                        primary == SQLITE_FULL || primary == SQLITE_IOERR
+                match sqlite_primary_code(Some(code.clone())) {
+                    Some(primary) => primary == SQLITE_FULL || primary == SQLITE_IOERR,
+                    None => {
+                        code == PG_DISK_FULL
+                            || code == PG_IO_ERROR
+                            || code.starts_with(PG_CONNECTION_EXCEPTION)
+                            || PG_SHUTDOWN.contains(&code.as_ref())
                     }
-                    _ => code == PG_DISK_FULL || code == PG_IO_ERROR,
                 }
             }
-            sqlx::Error::Io(io) => io
-                .raw_os_error()
-                .is_some_and(|code| NO_SPACE.contains(&code)),
+            // An I/O error between the driver and the database (the
+            // network to PostgreSQL, or a full disk the driver met), or no
+            // connection to be had within the pool's wait.
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
             _ => false,
         }
     }

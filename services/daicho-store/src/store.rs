@@ -25,6 +25,13 @@ use crate::StoreError;
 /// Group commits are short, so a wait this long means something is stuck.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
+/// How long a read waits for a PostgreSQL connection before it fails (the
+/// pool keeps trying to connect meanwhile). A server that is down then
+/// shows in `/readyz` and in refused requests within seconds, rather than
+/// at the request timeout; a busy pool hands a connection over in
+/// milliseconds.
+const PG_ACQUIRE_WAIT: Duration = Duration::from_secs(5);
+
 /// Connections per pool: reads run concurrently with the single writer,
 /// and this machine has few cores.
 const MAX_CONNECTIONS: u32 = 8;
@@ -203,6 +210,7 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(PG_ACQUIRE_WAIT)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
