@@ -326,6 +326,11 @@ async fn a_damaged_database_page_refuses_start_and_says_to_restore() {
 
     let text = refuses_and_says_what_to_do(start(&data, false).await, "a damaged page");
     assert!(text.contains("the database file is damaged"), "{text}");
+    // SQLite's findings, said once.
+    assert!(
+        !text.contains("damaged (the database file is damaged"),
+        "{text}"
+    );
     // Accepting a rollback does not make a damaged file servable.
     let text = refuses_and_says_what_to_do(start(&data, true).await, "a damaged page");
     assert!(text.contains("the database file is damaged"), "{text}");
