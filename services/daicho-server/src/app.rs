@@ -308,6 +308,8 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     let opening = Instant::now();
     let store = Store::open(&url)
         .await
+        // A damaged file gets the refusal that says what to do.
+        .map_err(crate::sequencer::StartError::from)
         .with_context(|| format!("opening the database {}", redact(&url)))?;
     tracing::info!(seconds = opening.elapsed().as_secs_f64(), "database open");
     let sequencer = Sequencer::start(

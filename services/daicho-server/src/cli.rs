@@ -48,6 +48,12 @@ pub enum Command {
     Demo(DemoConfig),
     /// Print the OpenAPI document the service serves at /openapi.json.
     Openapi,
+    /// Back up an SQLite ledger while it runs: the database as of one
+    /// commit, the public keys and the last checkpoint, in a new directory.
+    Backup(BackupConfig),
+    /// Restore a backup into a data directory, after verifying it as an
+    /// auditor would; a backup that does not verify is refused.
+    Restore(RestoreConfig),
     /// Run or set up a witness that cosigns other ledgers' checkpoints.
     #[command(subcommand)]
     Witness(WitnessCommand),
@@ -393,6 +399,47 @@ pub struct ReportConfig {
     /// Who issues it (the event's actor), with --issue-with.
     #[arg(long, default_value = "secretariat", requires = "issue_with")]
     pub issued_by: String,
+}
+
+/// `daicho backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupConfig {
+    /// The data directory of the ledger to back up (the service may be
+    /// running on it).
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The ledger's database, if not DIR/daicho.db: only `sqlite://…` is
+    /// backed up here; a PostgreSQL ledger is backed up with `pg_dump`
+    /// (docs/OPERATIONS.md).
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The backup directory to create; it must not exist.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `daicho restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreConfig {
+    /// The backup directory `daicho backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The data directory to restore into: a new (or empty) one, or this
+    /// ledger's own with --replace-database.
+    #[arg(long, env = "DAICHO_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// A directory holding the ledger's private keys, `ledger.key` and
+    /// `admin.key` (the copy of DIR/keys kept apart from the backups), to
+    /// put into a new data directory; without it, copy them in by hand
+    /// before starting the service.
+    #[arg(long, value_name = "KEYS_DIR")]
+    pub keys_from: Option<PathBuf>,
+    /// Replace the database of an existing data directory of this ledger.
+    /// The replaced files are kept beside it, renamed; the data directory's
+    /// last-checkpoint files are kept, so that start-up refuses the restored
+    /// database if the ledger had signed more than it holds.
+    #[arg(long)]
+    pub replace_database: bool,
 }
 
 /// `daicho demo`.

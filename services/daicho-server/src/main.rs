@@ -38,6 +38,8 @@ fn main() -> ExitCode {
             Command::Export(cfg) => commands::export::export(&cfg).await,
             Command::Report(cfg) => commands::report::report(&cfg).await,
             Command::Demo(cfg) => commands::demo::demo(&cfg).await,
+            Command::Backup(cfg) => commands::backup::backup(&cfg).await,
+            Command::Restore(cfg) => commands::restore::restore(&cfg).await,
             Command::Witness(WitnessCommand::Keygen(cfg)) => commands::witness::keygen(&cfg),
             Command::Witness(WitnessCommand::Serve(cfg)) => commands::witness::serve(&cfg).await,
             Command::Openapi => {

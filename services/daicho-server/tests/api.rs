@@ -3,9 +3,11 @@
 //! two-process tests. One integration-test binary for the crate.
 
 mod api {
+    pub mod backup;
     pub mod cli;
     pub mod compliance;
     pub mod connections;
+    pub mod faults;
     pub mod harness;
     pub mod reports;
     pub mod storage;

@@ -19,6 +19,15 @@ pub enum StoreError {
         /// What does not parse.
         reason: String,
     },
+    /// The database file is damaged: SQLite's own check found faults in
+    /// its pages, or a read ran into a page that is not what SQLite wrote
+    /// (`SQLITE_CORRUPT`, `SQLITE_NOTADB`). Nothing read from it can be
+    /// trusted.
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
+    /// The operation exists on the other backend only.
+    #[error("not available on this backend: {0}")]
+    Unsupported(&'static str),
     /// The schema migrations failed.
     #[error("migrating the database schema failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -45,18 +54,48 @@ const SQLITE_FULL: u32 = 13;
 /// SQLite's primary result code for an I/O error (`SQLITE_IOERR`); its
 /// extended codes say which operation failed in the bits above the low 8.
 const SQLITE_IOERR: u32 = 10;
+/// SQLite's primary result code for a damaged page (`SQLITE_CORRUPT`).
+const SQLITE_CORRUPT: u32 = 11;
+/// SQLite's primary result code for a file that is not a database
+/// (`SQLITE_NOTADB`), such as one whose header was overwritten.
+const SQLITE_NOTADB: u32 = 26;
 /// PostgreSQL's SQLSTATE `53100` disk_full.
 const PG_DISK_FULL: &str = "53100";
 /// PostgreSQL's SQLSTATE `58030` io_error.
 const PG_IO_ERROR: &str = "58030";
-/// `ENOSPC` and `EDQUOT` on Linux: no space left, disk quota exceeded.
-const NO_SPACE: [i32; 2] = [28, 122];
+/// PostgreSQL's SQLSTATE class `08`, connection exceptions.
+const PG_CONNECTION_EXCEPTION: &str = "08";
+/// PostgreSQL's SQLSTATEs `57P01` admin_shutdown (also a connection ended
+/// by `pg_terminate_backend`), `57P02` crash_shutdown and `57P03`
+/// cannot_connect_now (starting or stopping).
+const PG_SHUTDOWN: [&str; 3] = ["57P01", "57P02", "57P03"];
 
 impl StoreError {
-    /// Whether the database cannot store anything now for lack of room or
+    /// Whether the database file is damaged ([`StoreError::Damaged`], or
+    /// SQLite's `SQLITE_CORRUPT` or `SQLITE_NOTADB` from a query): the
+    /// file must be restored, not retried.
+    pub fn is_damaged(&self) -> bool {
+        let e = match self {
+            StoreError::Damaged(_) => return true,
+            StoreError::Internal(e)
+            | StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e))
+            | StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(e, _)) => e,
+            _ => return false,
+        };
+        let sqlx::Error::Database(db) = e else {
+            return false;
+        };
+        sqlite_primary_code(db.code()).is_some_and(|c| c == SQLITE_CORRUPT || c == SQLITE_NOTADB)
+    }
+
+    /// Whether the database cannot store anything now: for lack of room or
     /// an I/O failure of its storage (SQLite's `SQLITE_FULL` and
-    /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`): a
-    /// condition an operator fixes and a client waits out, unlike a bug.
+    /// `SQLITE_IOERR`, PostgreSQL's `53100` and `58030`, `ENOSPC`), or
+    /// because the database server cannot be reached (a connection
+    /// refused, reset or closed, a server shutting down or ending the
+    /// connection: SQLSTATE class `08` and `57P01` to `57P03`, or no
+    /// connection within the pool's wait). A condition an operator fixes
+    /// and a client waits out, unlike a bug.
     pub fn is_storage_unavailable(&self) -> bool {
         let StoreError::Internal(e) = self else {
             return false;
@@ -66,20 +105,33 @@ impl StoreError {
                 let Some(code) = db.code() else {
                     return false;
                 };
-                match code.parse::<u32>() {
-                    // SQLite's codes are numbers below 5 digits;
-                    // PostgreSQL's SQLSTATEs have five characters.
-                    Ok(n) if code.len() < 5 => {
-                        let primary = n & 0xff;
-                        primary == SQLITE_FULL || primary == SQLITE_IOERR
+                match sqlite_primary_code(Some(code.clone())) {
+                    Some(primary) => primary == SQLITE_FULL || primary == SQLITE_IOERR,
+                    None => {
+                        code == PG_DISK_FULL
+                            || code == PG_IO_ERROR
+                            || code.starts_with(PG_CONNECTION_EXCEPTION)
+                            || PG_SHUTDOWN.contains(&code.as_ref())
                     }
-                    _ => code == PG_DISK_FULL || code == PG_IO_ERROR,
                 }
             }
-            sqlx::Error::Io(io) => io
-                .raw_os_error()
-                .is_some_and(|code| NO_SPACE.contains(&code)),
+            // An I/O error between the driver and the database (the
+            // network to PostgreSQL, or a full disk the driver met), or no
+            // connection to be had within the pool's wait.
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
             _ => false,
         }
+    }
+}
+
+/// The primary result code of an SQLite error code (its low 8 bits);
+/// `None` for PostgreSQL's five-character SQLSTATEs.
+fn sqlite_primary_code(code: Option<std::borrow::Cow<'_, str>>) -> Option<u32> {
+    let code = code?;
+    // SQLite's codes are numbers below 5 digits; PostgreSQL's SQLSTATEs
+    // have five characters.
+    match code.parse::<u32>() {
+        Ok(n) if code.len() < 5 => Some(n & 0xff),
+        _ => None,
     }
 }

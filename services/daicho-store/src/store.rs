@@ -1,5 +1,6 @@
 //! The store handle: opening, migrations, reads and tokens.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,13 @@ use crate::StoreError;
 /// How long a connection waits for another writer's lock before failing.
 /// Group commits are short, so a wait this long means something is stuck.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// How long a read waits for a PostgreSQL connection before it fails (the
+/// pool keeps trying to connect meanwhile). A server that is down then
+/// shows in `/readyz` and in refused requests within seconds, rather than
+/// at the request timeout; a busy pool hands a connection over in
+/// milliseconds.
+const PG_ACQUIRE_WAIT: Duration = Duration::from_secs(5);
 
 /// Connections per pool: reads run concurrently with the single writer,
 /// and this machine has few cores.
@@ -202,6 +210,7 @@ impl Store {
         }
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
+            .acquire_timeout(PG_ACQUIRE_WAIT)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -252,6 +261,61 @@ impl Store {
                 )))
             }
             Store::Postgres { .. } => Ok(None),
+        }
+    }
+
+    /// On SQLite, writes a consistent copy of the whole database to the new
+    /// file `path` (`VACUUM INTO`): one read transaction, so the copy is the
+    /// database as of one commit, while the service goes on appending (a
+    /// reader never blocks SQLite's writer in WAL mode). The copy holds no
+    /// write-ahead log and is compacted. `path` must not exist. On
+    /// PostgreSQL, [`StoreError::Unsupported`]: `pg_dump` takes the backup
+    /// (docs/OPERATIONS.md).
+    pub async fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
+        let Store::Sqlite { pool, .. } = self else {
+            return Err(StoreError::Unsupported(
+                "a backup of a PostgreSQL ledger is taken with pg_dump",
+            ));
+        };
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::BadUrl(format!("the backup path {} is not UTF-8", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// On SQLite, SQLite's own check of every page of the file
+    /// (`PRAGMA quick_check`: the b-trees' structure, cell order, free
+    /// list, and that each row has its columns; not the index-to-table
+    /// cross-check of `integrity_check`, whose cost grows faster than the
+    /// file). It reads the whole file once, which start-up can afford
+    /// beside rebuilding the tree. A damaged file is
+    /// [`StoreError::Damaged`] with SQLite's first findings. PostgreSQL
+    /// keeps its own pages (and their checksums, when enabled), so there it
+    /// does nothing.
+    pub async fn check_integrity(&self) -> Result<(), StoreError> {
+        let Store::Sqlite { pool, .. } = self else {
+            return Ok(());
+        };
+        // The first ten findings: more say nothing new to the operator.
+        let findings: Vec<String> = sqlx::query_scalar("PRAGMA quick_check(10)")
+            .fetch_all(pool)
+            .await
+            .map_err(|e| {
+                let text = e.to_string();
+                match StoreError::from(e) {
+                    // A page so damaged that the check itself stops.
+                    e if e.is_damaged() => StoreError::Damaged(text),
+                    e => e,
+                }
+            })?;
+        if findings.len() == 1 && findings[0] == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Damaged(findings.join("; ")))
         }
     }
 

@@ -32,6 +32,7 @@ daicho_testkit::on_both_backends!(
     insert_and_commit_is_durable_or_leaves_nothing,
     a_sequencing_that_wrote_nothing_commits_and_releases,
     a_dropped_sequencing_lets_another_handle_write,
+    a_backup_holds_the_database_as_of_its_last_commit,
 );
 
 /// Inserts entries by hand into a first-migration table, ids as text.
@@ -496,6 +497,45 @@ async fn wal_checkpoints_copy_the_log_and_keep_everything(backend: Backend) {
     store.checkpoint_wal().await.unwrap();
     store.close().await;
     let store = db.open().await.unwrap();
+    assert_eq!(store.entries(0, 10).await.unwrap(), all);
+}
+
+/// On SQLite, a backup copies the last commit while a sequencing is open
+/// and goes on, and the copy passes the page check; on PostgreSQL it is
+/// refused (`pg_dump` takes the backup) and the page check has nothing to
+/// do.
+async fn a_backup_holds_the_database_as_of_its_last_commit(backend: Backend) {
+    let db = ScratchDb::new(backend);
+    let all = chain(6);
+    let store = db.open().await.unwrap();
+    append(&store, &all[..3]).await;
+    store.check_integrity().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    let mut seq = store.begin_sequencing().await.unwrap();
+    seq.insert(&all[3..], None).await.unwrap();
+    let backed_up = store.backup_into(&copy).await;
+    seq.commit().await.unwrap();
+    match backend {
+        Backend::Sqlite => {
+            backed_up.unwrap();
+            let copied = Store::open(&format!("sqlite://{}", copy.display()))
+                .await
+                .unwrap();
+            copied.check_integrity().await.unwrap();
+            assert_eq!(copied.entries(0, 10).await.unwrap(), all[..3]);
+            copied.close().await;
+            // A backup never replaces a file.
+            assert!(store.backup_into(&copy).await.is_err());
+        }
+        Backend::Postgres => {
+            assert!(
+                matches!(backed_up, Err(StoreError::Unsupported(_))),
+                "{backed_up:?}"
+            );
+            assert!(!copy.exists());
+        }
+    }
     assert_eq!(store.entries(0, 10).await.unwrap(), all);
 }
 

@@ -118,6 +118,16 @@ impl ScratchDb {
         }
     }
 
+    /// On PostgreSQL, ends every connection to this database (as a restart
+    /// of the server would, and of no other test's) and returns how many
+    /// were ended; on SQLite, nothing.
+    pub fn end_connections(&self) -> Result<u64, String> {
+        match &self.cleanup {
+            Cleanup::Dir(_) => Ok(0),
+            Cleanup::Schema { base_url, schema } => on_the_server(base_url, schema, None),
+        }
+    }
+
     /// Opens the database (creating it and applying the migrations).
     pub async fn open(&self) -> Result<Store, StoreError> {
         Store::open(&self.url).await
@@ -131,41 +141,77 @@ impl Drop for ScratchDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Schema { base_url, schema } => {
-                // Drop may run inside an async test's runtime, which cannot
-                // block on a future, so the schema is dropped from a thread
-                // with a runtime of its own.
-                let (base_url, schema) = (base_url.clone(), schema.clone());
-                let dropped = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("a runtime");
-                    rt.block_on(async {
-                        use sqlx::{ConnectOptions, Connection};
-                        let options: sqlx::postgres::PgConnectOptions = base_url.parse()?;
-                        let mut conn = options.connect().await?;
-                        // A test that ends with a transaction still open
-                        // (or whose runtime is blocked here) would hold locks
-                        // that DROP SCHEMA waits for, so those connections
-                        // are ended first.
-                        sqlx::query(
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
-                        )
-                        .bind(&schema)
-                        .execute(&mut conn)
-                        .await?;
-                        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                            .execute(&mut conn)
-                            .await?;
-                        conn.close().await
-                    })
-                })
-                .join();
-                if let Ok(Err(e)) = dropped {
+                // A test that ends with a transaction still open (or whose
+                // runtime is blocked here) would hold locks that DROP
+                // SCHEMA waits for, so those connections are ended first.
+                let drop_sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+                if let Err(e) = on_the_server(base_url, schema, Some(drop_sql)) {
                     eprintln!("could not drop scratch schema: {e}");
                 }
             }
         }
+    }
+}
+
+/// Ends every connection marked with `schema` as its application name (a
+/// scratch schema's, see [`ScratchDb::postgres`]), then runs `then` if
+/// given, on a connection of its own to `base_url`. Drop may run inside an
+/// async test's runtime, which cannot block on a future, so this runs on a
+/// thread with a runtime of its own.
+fn on_the_server(base_url: &str, schema: &str, then: Option<String>) -> Result<u64, String> {
+    let (base_url, schema) = (base_url.to_owned(), schema.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            use sqlx::{ConnectOptions, Connection};
+            let options: sqlx::postgres::PgConnectOptions = base_url.parse()?;
+            let mut conn = options.connect().await?;
+            let ended: Vec<bool> = sqlx::query_scalar(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(&schema)
+            .fetch_all(&mut conn)
+            .await?;
+            if let Some(sql) = then {
+                sqlx::query(&sql).execute(&mut conn).await?;
+            }
+            conn.close().await?;
+            Ok::<_, sqlx::Error>(ended.into_iter().filter(|e| *e).count() as u64)
+        })
+    })
+    .join()
+    .map_err(|_| "the thread panicked".to_owned())?
+    .map_err(|e| e.to_string())
+}
+
+/// A read transaction held open on an SQLite database, as a long report or
+/// backup would hold one: until it is dropped, SQLite copies no commit made
+/// after it began from the write-ahead log into the database file, so the
+/// log keeps every later commit. The fault drills use it to leave a log
+/// worth cutting short.
+#[derive(Debug)]
+pub struct HeldSnapshot {
+    _conn: sqlx::SqliteConnection,
+}
+
+impl HeldSnapshot {
+    /// Opens the SQLite database at `path` (which must exist) and begins a
+    /// read transaction on it.
+    pub async fn hold(path: &Path) -> Result<HeldSnapshot, sqlx::Error> {
+        use sqlx::ConnectOptions as _;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .connect()
+            .await?;
+        sqlx::query("BEGIN").execute(&mut conn).await?;
+        // The snapshot begins with the transaction's first read.
+        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM entries")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(HeldSnapshot { _conn: conn })
     }
 }

@@ -1,11 +1,13 @@
 //! The `daicho` subcommands other than `serve`, each a function of its
 //! configuration struct.
 
+pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod init;
 pub mod key;
 pub mod report;
+pub mod restore;
 pub mod sign;
 pub mod token;
 pub mod witness;

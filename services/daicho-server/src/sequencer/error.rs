@@ -14,7 +14,16 @@ use crate::last_checkpoint::LastCheckpointError;
 pub enum StartError {
     /// The database cannot be read.
     #[error("reading the ledger from the database")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
+    /// The database file is damaged (SQLite's page check, or a read that
+    /// ran into a damaged page): nothing in it is served.
+    #[error(
+        "refusing to start: the database file is damaged ({0}). Do not start on it and do not \
+         delete it: stop, keep the database file with its -wal and -shm files for the \
+         investigation, and restore the newest backup with `daicho restore \
+         --replace-database` (docs/OPERATIONS.md, \"A damaged database\")."
+    )]
+    Damaged(String),
     /// The database holds no ledger.
     #[error("the database holds no ledger (no genesis entry); initialise it first")]
     Uninitialised,
@@ -26,16 +35,23 @@ pub enum StartError {
     #[error("the genesis entry is not one of this ledger key")]
     Genesis(#[source] RegistryError),
     /// The database contradicts itself (a gap, a checkpoint that does not
-    /// match the entries, …): it was changed by something other than daicho.
-    #[error("the database is inconsistent: {0}")]
+    /// match the entries, …): it was changed by something other than daicho,
+    /// or its file or log was damaged.
+    #[error(
+        "refusing to start: the database is inconsistent: {0}. It was changed by something \
+         other than daicho, or its file or write-ahead log was damaged. Keep it for the \
+         investigation and restore the newest backup with `daicho restore \
+         --replace-database` (docs/OPERATIONS.md, \"A damaged database\")."
+    )]
     Corrupt(String),
     /// The database is shorter than the last checkpoint this ledger signed.
     #[error(
         "refusing to start: the database holds {db_size} entries, but this ledger already \
          signed a checkpoint of {file_size} entries ({path}). The database was restored from \
-         an older copy, or is not this ledger's database. Restore the newest database; start \
-         with --accept-rollback only if losing the entries with seq {db_size} to {last} \
-         (inclusive) is intended.",
+         an older copy, lost the end of its write-ahead log (daicho.db-wal), or is not this \
+         ledger's database. Restore the newest database (docs/OPERATIONS.md, \"When the fork \
+         guard fires after a restore\"); start with --accept-rollback only if losing the \
+         entries with seq {db_size} to {last} (inclusive) is intended.",
         last = .file_size - 1
     )]
     RolledBack {
@@ -62,6 +78,30 @@ pub enum StartError {
     /// The last-checkpoint file cannot be read or written.
     #[error(transparent)]
     CheckpointFile(#[from] LastCheckpointError),
+}
+
+impl From<StoreError> for StartError {
+    /// A damaged file is told apart from a database that cannot be
+    /// reached: the one is restored, the other waited for.
+    fn from(e: StoreError) -> Self {
+        if let StoreError::Damaged(findings) = e {
+            StartError::Damaged(findings)
+        } else if e.is_damaged() {
+            // SQLite's words are in the cause, not in the store's summary.
+            let mut detail = String::new();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                if !detail.is_empty() {
+                    detail.push_str(": ");
+                }
+                detail.push_str(&s.to_string());
+                source = s.source();
+            }
+            StartError::Damaged(detail)
+        } else {
+            StartError::Store(e)
+        }
+    }
 }
 
 /// Why a read of the ledger's past failed.

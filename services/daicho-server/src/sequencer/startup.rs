@@ -54,8 +54,12 @@ impl Sequencer {
         cfg: SequencerConfig,
     ) -> Result<Sequencer, StartError> {
         let verifier = signer.verifier().clone();
+        // Before anything is read: a damaged page could otherwise be read
+        // as entries (SQLite keeps no checksum of a page's content), and
+        // the tree built from them served. PostgreSQL checks its own pages.
+        store.check_integrity().await?;
         let loaded = load(&store, &verifier).await.map_err(|e| match e {
-            LoadError::Store(e) => StartError::Store(e),
+            LoadError::Store(e) => StartError::from(e),
             LoadError::Empty => StartError::Uninitialised,
             LoadError::Genesis(e) => StartError::Genesis(e),
             LoadError::Corrupt(s) => StartError::Corrupt(s),

@@ -237,6 +237,11 @@ impl Source {
 }
 
 impl TestApp {
+    /// The scratch PostgreSQL database, on that backend.
+    pub fn scratch_db(&self) -> Option<&ScratchDb> {
+        self._db.as_ref()
+    }
+
     pub fn token(&self, role: &str) -> &str {
         &self.tokens[role]
     }
