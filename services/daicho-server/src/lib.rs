@@ -29,6 +29,7 @@ pub mod keyfile;
 pub mod last_checkpoint;
 pub mod metrics;
 pub mod problem;
+pub mod rate_limit;
 pub mod reports;
 pub mod sequencer;
 pub mod witness;

@@ -199,9 +199,17 @@ pub async fn append_backfill(
     batch(state, query, body, true).await
 }
 
-/// Hands admitted events to the sequencer as one request; its refusal
-/// names the first event it concerns.
+/// Counts the admitted events against their sources' rate limit, then
+/// hands them to the sequencer as one request; its refusal names the first
+/// event it concerns. A request over the limit reaches no writer.
 async fn append(state: &AppState, admitted: Admitted) -> ApiResult<Receipts> {
+    state.rate_limits.check_sources(
+        admitted
+            .events
+            .iter()
+            .map(|e| e.event().body.source.as_str()),
+        &state.metrics,
+    )?;
     let in_batch = admitted.events.len() > 1;
     let key_ids: Vec<KeyId> = admitted
         .events
