@@ -196,8 +196,9 @@ pub struct RateLimitConfig {
         value_parser = parse_rate
     )]
     pub source_per_second: Option<f64>,
-    /// Events a source may append at once before its rate applies (default,
-    /// and least: --max-batch, so that a full batch can pass).
+    /// Events a source may append at once before its rate applies (at
+    /// least --max-batch, so that a full batch can pass; default: that or
+    /// the rate rounded up, whichever is larger).
     #[arg(
         long = "rate-limit-source-burst",
         env = "DAICHO_RATE_LIMIT_SOURCE_BURST",

@@ -6,8 +6,8 @@
 //! `1 / rate` seconds. The key of the token limit is the token's digest,
 //! taken only once the database has confirmed the token: an unknown token
 //! gets 401 and no state here. The key of the source limit is an appended
-//! event's `source`, taken only once the door has admitted the event
-//! (signature checked against the key's holder): a forged event naming
+//! event's `source`, taken only once the door has verified the event's
+//! signature by a key registered to that source: a forged event naming
 //! someone else's source cannot spend that source's allowance. Both key
 //! sets are therefore bounded by what the ledger knows (tokens issued,
 //! sources registered), and nothing needs evicting.
@@ -91,14 +91,16 @@ impl<K: Hash + Eq + Clone> Limit<K> {
             retry_after = secs,
             "rate limited"
         );
-        let what = match self.kind {
-            LimitKind::Token => "this token's request rate",
-            LimitKind::Source => "this source's event rate",
+        let detail = match self.kind {
+            LimitKind::Token => format!(
+                "this token's request rate is over its limit on this instance; retry after {secs} second(s)"
+            ),
+            LimitKind::Source => format!(
+                "source {who:?} is over its event rate limit on this instance; nothing was appended; retry after {secs} second(s)"
+            ),
         };
         Err(ApiError::new(ErrorCode::RateLimited)
-            .detail(format!(
-                "{what} is over its limit on this instance; retry after {secs} second(s). Nothing was appended"
-            ))
+            .detail(detail)
             .retry_after(secs))
     }
 }
@@ -137,9 +139,10 @@ impl RateLimits {
         }
     }
 
-    /// The limits of `cfg`. The source burst defaults to `max_batch` and
-    /// may not be below it: a batch of one source's events is counted
-    /// whole, and one larger than the burst could never pass.
+    /// The limits of `cfg`. A burst defaults to the rate rounded up; the
+    /// source burst also to at least `max_batch`, and may not be below it:
+    /// a batch of one source's events is counted whole, and one larger
+    /// than the burst could never pass.
     pub fn new(cfg: &RateLimitConfig, max_batch: usize) -> Result<RateLimits, String> {
         let rounded_up = |per_second: f64| {
             // At least one, and a whole second's worth at once.
@@ -262,6 +265,47 @@ mod tests {
         // Unset, it defaults to the batch size.
         let limits = RateLimits::new(&config(Some(1.0), None), 10).unwrap();
         assert!(limits.check_sources(["s"; 10], &Metrics::default()).is_ok());
+    }
+
+    /// The `serve` configuration of `args`, or clap's refusal.
+    fn serve(args: &[&str]) -> Result<RateLimitConfig, clap::Error> {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from(["daicho", "serve"].iter().chain(args))?;
+        match cli.command {
+            crate::cli::Command::Serve(cfg) => Ok(cfg.rate_limits),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn limits_are_off_unless_set_and_their_flags_are_checked() {
+        let off = serve(&[]).unwrap();
+        assert_eq!(off.token_per_second, None);
+        assert_eq!(off.source_per_second, None);
+        let on = serve(&[
+            "--rate-limit-token",
+            "0.5",
+            "--rate-limit-token-burst",
+            "3",
+            "--rate-limit-source",
+            "20",
+        ])
+        .unwrap();
+        assert_eq!(on.token_per_second, Some(0.5));
+        assert_eq!(on.token_burst, Some(3));
+        assert_eq!(on.source_per_second, Some(20.0));
+        for refused in [
+            &["--rate-limit-token", "0"][..],
+            &["--rate-limit-source", "-1"],
+            &["--rate-limit-source", "NaN"],
+            &["--rate-limit-token", "fast"],
+            &["--rate-limit-token", "1", "--rate-limit-token-burst", "0"],
+            // A burst without its rate would limit nothing.
+            &["--rate-limit-token-burst", "3"],
+            &["--rate-limit-source-burst", "3"],
+        ] {
+            assert!(serve(refused).is_err(), "{refused:?} accepted");
+        }
     }
 
     #[test]

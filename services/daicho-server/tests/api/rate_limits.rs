@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use daicho_core::event::SignedEvent;
+use daicho_core::keys::NoteSigner;
 use daicho_server::auth;
 use daicho_server::client::FullResponse;
 use serde_json::{json, Value};
@@ -137,7 +138,23 @@ pub async fn a_source_over_its_limit_is_refused_across_tokens(backend: Backend) 
     .await;
     let limited = app.register_source(&[]).await;
     let other = app.register_source(&[]).await;
-    // One batch spends the source's whole burst.
+    // An event naming the source, signed by a key nobody registered, is
+    // refused by the writer and spends none of the source's allowance.
+    let forger = NoteSigner::from_seed("forger", [7; 32]).unwrap();
+    let s = sample();
+    let forged = sign_event(
+        &forger,
+        &limited.name,
+        &s.event_type,
+        s.version,
+        &s.role,
+        s.payload,
+    );
+    let res = app.post_event(&forged).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(problem(&res)["code"], "unknown_key");
+    // One batch spends the source's whole burst (and would be refused had
+    // the forgery spent any of it).
     let batch: Vec<SignedEvent> = (0..TEST_MAX_BATCH)
         .map(|_| limited.sample_event())
         .collect();
@@ -176,9 +193,10 @@ pub async fn a_source_over_its_limit_is_refused_across_tokens(backend: Backend) 
         sample_value(&m, "daicho_rate_limited_requests_total{limit=\"source\"}"),
         4.0
     );
+    // The four 429s and the forgery.
     assert_eq!(
         sample_value(&m, "daicho_append_requests_total{outcome=\"refused\"}"),
-        4.0
+        5.0
     );
     app.stop().await;
 }
