@@ -270,6 +270,7 @@ fn config(data_dir: &Path, database_url: Option<String>, validate: bool) -> Serv
         log_format: LogFormat::Text,
         witnesses: Vec::new(),
         witness_interval_ms: 1000,
+        rate_limits: Default::default(),
     }
 }
 

@@ -29,6 +29,7 @@ use crate::data_dir::{self, redact, DataDir};
 use crate::keyfile;
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, ErrorCode};
+use crate::rate_limit::RateLimits;
 use crate::sequencer::{Sequencer, SequencerConfig};
 
 /// The header carrying each request's id, set if the client sent none and
@@ -90,6 +91,8 @@ pub struct Inner {
     pub limits: Limits,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// The rate limits per token and per source.
+    pub rate_limits: RateLimits,
     /// Checks batches of event signatures, with weights from a secret drawn
     /// at start-up.
     pub signatures: BatchVerifier,
@@ -115,6 +118,7 @@ impl AppState {
         sequencer: Sequencer,
         compliance: Arc<Compliance>,
         limits: Limits,
+        rate_limits: RateLimits,
     ) -> std::io::Result<AppState> {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
@@ -125,6 +129,7 @@ impl AppState {
             compliance,
             limits,
             metrics: Metrics::default(),
+            rate_limits,
             signatures: BatchVerifier::new(secret),
             checks: CheckPool::new(None)?,
             witnesses: Default::default(),
@@ -279,6 +284,10 @@ fn connection_limits(cfg: &ServeConfig) -> ConnectionLimits {
 /// sequencer and binds the listener; returns once the service accepts
 /// connections.
 pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
+    // Checked before anything is opened: a configuration that cannot work
+    // stops here.
+    let rate_limits =
+        RateLimits::new(&cfg.rate_limits, cfg.max_batch).map_err(anyhow::Error::msg)?;
     let (catalogue, rules): (&'static Catalogue, Rulebook) = match &cfg.catalogue {
         // Loaded once per process and kept for its lifetime, like the
         // embedded one, so that handlers need no reference counting.
@@ -328,7 +337,7 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     // then follow it; a compliance request catches up before it answers.
     let compliance = Arc::new(Compliance::new(catalogue, rules));
     compliance.follow(store.clone());
-    let state = AppState::new(store, sequencer, compliance, limits)
+    let state = AppState::new(store, sequencer, compliance, limits, rate_limits)
         .context("starting the signature check threads")?;
     if !witnesses.is_empty() {
         // Off the append path: a witness that is down delays only its own

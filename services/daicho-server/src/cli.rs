@@ -159,6 +159,74 @@ pub struct ServeConfig {
     /// How often to look for a new checkpoint to have cosigned, in milliseconds.
     #[arg(long, env = "DAICHO_WITNESS_INTERVAL_MS", default_value_t = 1000)]
     pub witness_interval_ms: u64,
+    /// Rate limits per bearer token and per signing source (off unless set).
+    #[command(flatten)]
+    pub rate_limits: RateLimitConfig,
+}
+
+/// The rate limits of `daicho serve` (docs/API.md, "Rate limits"). Both are
+/// off unless set: a ledger that refuses a legitimate record by surprise
+/// pushes it back onto a source system that may not retry, which is worse
+/// than a slow answer; the connection cap and the single writer's group
+/// commit already bound the load. Set them once the sources' and readers'
+/// rates are known. Each instance counts on its own.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RateLimitConfig {
+    /// Requests per second each bearer token may make on this instance, on
+    /// average (a decimal: 0.5 is one every two seconds). Every route that
+    /// takes a token counts. Unset: no limit.
+    #[arg(
+        long = "rate-limit-token",
+        env = "DAICHO_RATE_LIMIT_TOKEN",
+        value_name = "PER_SECOND",
+        value_parser = parse_rate
+    )]
+    pub token_per_second: Option<f64>,
+    /// Requests a token may make at once before its rate applies (default:
+    /// the rate rounded up).
+    #[arg(
+        long = "rate-limit-token-burst",
+        env = "DAICHO_RATE_LIMIT_TOKEN_BURST",
+        value_name = "N",
+        requires = "token_per_second",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub token_burst: Option<u32>,
+    /// Events per second each signing source (an event's `source`) may
+    /// append on this instance, on average, whatever token or route brings
+    /// them; a batch counts each event. Unset: no limit.
+    #[arg(
+        long = "rate-limit-source",
+        env = "DAICHO_RATE_LIMIT_SOURCE",
+        value_name = "PER_SECOND",
+        value_parser = parse_rate
+    )]
+    pub source_per_second: Option<f64>,
+    /// Events a source may append at once before its rate applies (at
+    /// least --max-batch, so that a full batch can pass; default: that or
+    /// the rate rounded up, whichever is larger).
+    #[arg(
+        long = "rate-limit-source-burst",
+        env = "DAICHO_RATE_LIMIT_SOURCE_BURST",
+        value_name = "N",
+        requires = "source_per_second",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub source_burst: Option<u32>,
+}
+
+/// A rate per second: a positive decimal, at most a million.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of requests per second"))?;
+    if rate.is_finite() && rate > 0.0 && rate <= 1e6 {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "{s:?}: the rate must be above 0 and at most 1000000 per second"
+        ))
+    }
 }
 
 /// `daicho witness …`: a witness for other ledgers (C2SP tlog-witness).

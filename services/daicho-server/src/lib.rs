@@ -8,9 +8,9 @@
 //! Architecture Invariant: this is the only crate that speaks HTTP. The
 //! append path is, in order: body limit → strict parse → catalogue
 //! validation → `occurred_at` window → signature against the registry
-//! (`admission`, in the handler, in parallel) → the sequencer (one writer,
-//! group commit) → receipt. Nothing touches the ledger before every check
-//! passed.
+//! (`admission`, in the handler, in parallel) → the source's rate limit
+//! (`rate_limit`) → the sequencer (one writer, group commit) → receipt.
+//! Nothing touches the ledger before every check passed.
 
 pub mod admission;
 pub mod api;
@@ -29,6 +29,7 @@ pub mod keyfile;
 pub mod last_checkpoint;
 pub mod metrics;
 pub mod problem;
+pub mod rate_limit;
 pub mod reports;
 pub mod sequencer;
 pub mod witness;

@@ -74,6 +74,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The request took longer than the configured timeout.
     Timeout,
+    /// The bearer token or the event's source is over its rate limit on
+    /// this instance; retry after `Retry-After` seconds. Nothing was
+    /// appended.
+    RateLimited,
     /// The service is starting, stopping, or cannot reach its database.
     Unavailable,
     /// The ledger's storage cannot take writes now (disk full, failing
@@ -110,6 +114,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::Internal => "internal",
@@ -144,6 +149,7 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable | ErrorCode::StorageUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -176,6 +182,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "Not found",
             ErrorCode::MethodNotAllowed => "Method not allowed",
             ErrorCode::Timeout => "The request timed out",
+            ErrorCode::RateLimited => "Too many requests",
             ErrorCode::Unavailable => "The service is unavailable",
             ErrorCode::StorageUnavailable => "The ledger's storage cannot take writes now",
             ErrorCode::Internal => "Internal error",
@@ -239,6 +246,9 @@ pub struct ApiError {
     pub detail: Option<String>,
     /// The input faults, with pointers.
     pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After`, where the code's own is not fixed
+    /// (`rate_limited`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -248,12 +258,19 @@ impl ApiError {
             code,
             detail: None,
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
     /// Adds a detail message.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// Sets the seconds of `Retry-After` (at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
         self
     }
 
@@ -323,6 +340,11 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(STORAGE_RETRY_AFTER_SECS),
             );
+        }
+        if self.code == ErrorCode::RateLimited {
+            let secs = self.retry_after.unwrap_or(1).max(1);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if self.code == ErrorCode::Unauthorized {
             res.headers_mut().insert(

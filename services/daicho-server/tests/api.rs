@@ -9,6 +9,8 @@ mod api {
     pub mod connections;
     pub mod faults;
     pub mod harness;
+    pub mod metrics;
+    pub mod rate_limits;
     pub mod reports;
     pub mod storage;
     pub mod suite;
@@ -18,6 +20,8 @@ mod api {
 
 // The suite's functions, for the tests declared below to call.
 use api::compliance::*;
+use api::metrics::*;
+use api::rate_limits::*;
 use api::reports::*;
 use api::suite::*;
 use api::tokens::*;
@@ -47,6 +51,9 @@ daicho_testkit::on_both_backends!(
     route_errors_come_before_authentication,
     quarterly_report_in_every_format,
     an_issued_report_is_anchored_and_verifies,
+    metrics_show_the_ledger_the_writer_and_the_pool,
+    a_token_over_its_limit_is_refused_until_retry_after,
+    a_source_over_its_limit_is_refused_across_tokens,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use daicho_server::metrics::{LedgerGauges, Metrics};
+use daicho_server::metrics::{Gauges, Metrics, PoolUsage};
+use daicho_server::sequencer::WriterHealth;
+use daicho_server::witness::cosigner::WitnessStatus;
 
 fn ops_file(path: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -37,10 +39,24 @@ fn names(text: &str, prefix: &str) -> BTreeSet<String> {
 
 #[test]
 fn alert_rules_use_only_exported_series() {
+    // One witness, so that its labelled series have a sample.
+    let witnesses = [WitnessStatus {
+        name: "w".into(),
+        up: true,
+        cosigned_size: 1,
+        last_error: None,
+    }];
     let exported: BTreeSet<String> = Metrics::default()
-        .render(LedgerGauges {
+        .render(Gauges {
             tree_size: 1,
             checkpoint_age_seconds: 0.0,
+            writer: &WriterHealth::Ok,
+            pool: PoolUsage {
+                in_use: 0,
+                idle: 1,
+                max: 8,
+            },
+            witnesses: &witnesses,
         })
         .lines()
         .filter(|l| !l.starts_with('#'))

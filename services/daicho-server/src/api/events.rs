@@ -199,9 +199,26 @@ pub async fn append_backfill(
     batch(state, query, body, true).await
 }
 
-/// Hands admitted events to the sequencer as one request; its refusal
-/// names the first event it concerns.
+/// Counts the admitted events against their sources' rate limit, then
+/// hands them to the sequencer as one request; its refusal names the first
+/// event it concerns. A request over the limit reaches no writer.
+///
+/// Only events whose signature the door verified are counted. An event
+/// whose key the door's registry snapshot does not know yet is left to the
+/// sequencer, so its `source` is not yet vouched for and must not spend
+/// that source's allowance; the same holds for an event the door refused
+/// and then found already appended. A retry that passes the door counts
+/// like any event: the door did its work.
 async fn append(state: &AppState, admitted: Admitted) -> ApiResult<Receipts> {
+    state.rate_limits.check_sources(
+        admitted
+            .events
+            .iter()
+            .zip(&admitted.verified_with)
+            .filter(|(_, key)| key.is_some())
+            .map(|(e, _)| e.event().body.source.as_str()),
+        &state.metrics,
+    )?;
     let in_batch = admitted.events.len() > 1;
     let key_ids: Vec<KeyId> = admitted
         .events

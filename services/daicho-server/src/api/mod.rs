@@ -121,8 +121,13 @@ fn operations(
 /// Declares on every operation the refusals every route can give, unless
 /// the operation declares them itself: `400` for an unknown or malformed
 /// query parameter (every endpoint refuses those) and `408` past
-/// `--request-timeout-secs` (a layer over every route).
+/// `--request-timeout-secs` (a layer over every route); and `429` where a
+/// rate limit applies (`crate::rate_limit`): on every operation that takes
+/// a bearer token, and on the appends, which count against their sources.
 struct CommonRefusals;
+
+/// The operations whose events count against their sources' rate limit.
+const APPENDS: [&str; 3] = ["append_event", "append_batch", "append_backfill"];
 
 impl Modify for CommonRefusals {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -132,6 +137,23 @@ impl Modify for CommonRefusals {
         ];
         for item in openapi.paths.paths.values_mut() {
             for operation in operations(item) {
+                let takes_token = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let appends = operation
+                    .operation_id
+                    .as_deref()
+                    .is_some_and(|id| APPENDS.contains(&id));
+                let too_many = match (takes_token, appends) {
+                    (true, true) => Some(
+                        "The token or an event's source is over its rate limit (`rate_limited`, with `Retry-After`); nothing was appended",
+                    ),
+                    (false, true) => Some(
+                        "An event's source is over its rate limit (`rate_limited`, with `Retry-After`); nothing was appended",
+                    ),
+                    (true, false) => Some(
+                        "The token is over its rate limit (`rate_limited`, with `Retry-After`)",
+                    ),
+                    (false, false) => None,
+                };
                 for (status, description) in common {
                     operation
                         .responses
@@ -139,9 +161,33 @@ impl Modify for CommonRefusals {
                         .entry(status.to_owned())
                         .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new(description)));
                 }
+                if let Some(description) = too_many {
+                    operation
+                        .responses
+                        .responses
+                        .entry("429".to_owned())
+                        .or_insert_with(|| RefOr::T(rate_limited(description)));
+                }
             }
         }
     }
+}
+
+/// A 429 answer: its description and the `Retry-After` header it carries.
+fn rate_limited(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let seconds = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1));
+    let mut response = utoipa::openapi::Response::new(description);
+    response.headers.insert(
+        "Retry-After".to_owned(),
+        utoipa::openapi::header::HeaderBuilder::new()
+            .schema(seconds)
+            .description(Some("Seconds to wait before the request can pass"))
+            .build(),
+    );
+    response
 }
 
 /// Gives every error response (status 400 or above) that an operation

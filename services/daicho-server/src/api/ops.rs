@@ -10,7 +10,7 @@ use axum::Json;
 use crate::api::schemas::Readiness;
 use crate::app::AppState;
 use crate::extract::{NoQuery, Query};
-use crate::metrics::LedgerGauges;
+use crate::metrics::{self, Gauges, PoolUsage};
 use crate::sequencer::WriterHealth;
 
 /// The process is alive.
@@ -40,12 +40,7 @@ pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Re
     }
     let body = Readiness {
         status: if ok { "ready" } else { "unavailable" }.to_owned(),
-        writer: match writer {
-            WriterHealth::Ok => "ok",
-            WriterHealth::StorageUnavailable => "storage_unavailable",
-            WriterHealth::Failing(_) => "failing",
-        }
-        .to_owned(),
+        writer: metrics::writer_state(&writer).to_owned(),
         tree_size: state.sequencer.snapshot().size,
         backend: state.store.backend().to_owned(),
         witnesses_down: state
@@ -71,15 +66,14 @@ pub async fn readyz(State(state): State<AppState>, _query: Query<NoQuery>) -> Re
 )]
 pub async fn metrics(State(state): State<AppState>, _query: Query<NoQuery>) -> Response {
     let snapshot = state.sequencer.snapshot();
-    let age = snapshot.checkpoint_signed_at.elapsed().as_secs_f64();
-    let mut text = state.metrics.render(LedgerGauges {
+    let writer = state.sequencer.writer_health();
+    let witnesses = state.witnesses.statuses();
+    let text = state.metrics.render(Gauges {
         tree_size: snapshot.size,
-        checkpoint_age_seconds: age,
+        checkpoint_age_seconds: snapshot.checkpoint_signed_at.elapsed().as_secs_f64(),
+        writer: &writer,
+        pool: PoolUsage::of(&state.store),
+        witnesses: &witnesses,
     });
-    crate::witness::cosigner::render_metrics(&state.witnesses.statuses(), &mut text);
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        text,
-    )
-        .into_response()
+    ([(CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }

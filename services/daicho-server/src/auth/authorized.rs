@@ -13,7 +13,8 @@ use crate::problem::{ApiError, ErrorCode};
 /// The token's role, asked of the database for every request: a revoked
 /// token (`daicho token revoke`) is refused from the moment its deletion
 /// commits, by every instance sharing the database. The lookup is one
-/// primary-key read of the hash.
+/// primary-key read of the hash. A known token's request then counts
+/// against its rate limit (`crate::rate_limit`), whatever its role may do.
 async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
     let unauthorized = || ApiError::new(ErrorCode::Unauthorized);
     let token = parts
@@ -29,6 +30,7 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
         .await
         .map_err(|e| ApiError::internal("looking up a token", &e))?
         .ok_or_else(unauthorized)?;
+    state.rate_limits.check_token(&digest, &state.metrics)?;
     let role: Role = stored.parse().map_err(|e: String| {
         ApiError::internal(
             "a stored token has an unknown role",

@@ -70,6 +70,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> ServeConf
         log_format: LogFormat::Text,
         witnesses: Vec::new(),
         witness_interval_ms: 200,
+        rate_limits: Default::default(),
     }
 }
 

@@ -101,6 +101,17 @@ async fn a_full_disk_refuses_appends_with_503_and_still_serves_reads() {
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, 503, "{}", ready.text());
     assert_eq!(ready.json()["writer"], "storage_unavailable");
+    // The metrics say so too, for the alert on the writer.
+    let metrics = app.get("/metrics", None).await.text();
+    assert!(metrics.contains("\ndaicho_writer_healthy 0\n"), "{metrics}");
+    assert!(
+        metrics.contains("\ndaicho_writer_state{state=\"storage_unavailable\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\ndaicho_writer_state{state=\"ok\"} 0\n"),
+        "{metrics}"
+    );
     // Reads go on.
     let read = app.get("/v1/events/1", Some("auditor")).await;
     assert_eq!(read.status, 200, "{}", read.text());
@@ -133,6 +144,8 @@ async fn a_full_disk_refuses_appends_with_503_and_still_serves_reads() {
     assert_eq!(res.status, 201, "{}", res.text());
     let ready = client.get("/readyz", None).await.unwrap();
     assert_eq!(ready.status, 200, "{}", ready.text());
+    let metrics = client.get("/metrics", None).await.unwrap().text();
+    assert!(metrics.contains("\ndaicho_writer_healthy 1\n"), "{metrics}");
     assert!(size < 1 + res.json()["entry"]["seq"].as_u64().unwrap());
     restarted.shutdown().await.unwrap();
     drop(app);
