@@ -88,7 +88,7 @@ async fn already_appended(state: &AppState, event: &SignedEvent) -> ApiResult<bo
         .store
         .entry_by_event_id(&event.body.event_id)
         .await
-        .map_err(|e| ApiError::internal("looking up a refused event's id", &e))?;
+        .map_err(|e| ApiError::store("looking up a refused event's id", &e))?;
     Ok(stored.is_some_and(|s| s.entry.event_hash == event.hash()))
 }
 

@@ -305,6 +305,21 @@ impl ApiError {
         ApiError::new(ErrorCode::Internal)
     }
 
+    /// A store failure while serving a request: `storage_unavailable` (503
+    /// with Retry-After) when the database cannot be reached or cannot
+    /// store anything now, which a client waits out; an internal error
+    /// otherwise. Either is logged for the operator.
+    pub fn store(context: &str, error: &daicho_store::StoreError) -> Self {
+        let logged = ApiError::internal(context, error);
+        if error.is_storage_unavailable() {
+            ApiError::new(ErrorCode::StorageUnavailable).detail(
+                "the ledger's database cannot be reached now; retry after the interval given",
+            )
+        } else {
+            logged
+        }
+    }
+
     /// The body this error renders as.
     pub fn problem(&self) -> Problem {
         Problem {

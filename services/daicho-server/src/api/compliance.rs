@@ -139,7 +139,7 @@ fn evaluation_error(e: ComplianceError) -> ApiError {
         ComplianceError::AsOfBeyond { size, .. } => {
             bad_param("as_of", format!("the ledger holds {size} entries"))
         }
-        ComplianceError::Store(e) => ApiError::internal("evaluating compliance", &e),
+        ComplianceError::Store(e) => ApiError::store("evaluating compliance", &e),
     }
 }
 

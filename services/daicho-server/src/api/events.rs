@@ -296,7 +296,7 @@ pub async fn list_events(
             .store
             .entries(from, u32::try_from(limit).unwrap_or(u32::MAX))
             .await
-            .map_err(|e| ApiError::internal("reading entries", &e))?
+            .map_err(|e| ApiError::store("reading entries", &e))?
     };
     // A full page has a next one, which may turn out empty: asking the
     // database is the only way to know, and with several processes on one
@@ -335,7 +335,7 @@ pub async fn get_event(
         .store
         .entry(seq)
         .await
-        .map_err(|e| ApiError::internal("reading an entry", &e))?
+        .map_err(|e| ApiError::store("reading an entry", &e))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     Ok(Json(entry.into()))
 }
@@ -368,7 +368,7 @@ pub async fn get_event_by_id(
         .store
         .entry_by_event_id(&id)
         .await
-        .map_err(|e| ApiError::internal("reading an entry", &e))?
+        .map_err(|e| ApiError::store("reading an entry", &e))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     Ok(Json(entry.into()))
 }

@@ -168,6 +168,19 @@ impl Modify for CommonRefusals {
                         .entry("429".to_owned())
                         .or_insert_with(|| RefOr::T(rate_limited(description)));
                 }
+                if takes_token {
+                    // The token is looked up in the database on every
+                    // request (`crate::auth::authorized`).
+                    operation
+                        .responses
+                        .responses
+                        .entry("503".to_owned())
+                        .or_insert_with(|| {
+                            RefOr::T(utoipa::openapi::Response::new(
+                                "The database cannot be reached now (`storage_unavailable`, with `Retry-After`)",
+                            ))
+                        });
+                }
             }
         }
     }

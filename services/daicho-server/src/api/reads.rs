@@ -73,7 +73,7 @@ pub async fn checkpoint_at(
         .store
         .checkpoint_at(size)
         .await
-        .map_err(|e| ApiError::internal("reading a checkpoint", &e))?
+        .map_err(|e| ApiError::store("reading a checkpoint", &e))?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
     Ok(note(found))
 }
@@ -114,7 +114,7 @@ pub async fn inclusion_proof(
         .store
         .checkpoint_at(size)
         .await
-        .map_err(|e| ApiError::internal("reading a checkpoint", &e))?;
+        .map_err(|e| ApiError::store("reading a checkpoint", &e))?;
     Ok(Json(InclusionProof {
         seq,
         size,
@@ -229,7 +229,7 @@ pub async fn export_bundle(
         .store
         .latest_checkpoint()
         .await
-        .map_err(|e| ApiError::internal("reading the latest checkpoint", &e))?
+        .map_err(|e| ApiError::store("reading the latest checkpoint", &e))?
         .map_or(0, |c| c.size);
     let newest = state.witnesses.cosigned_note(size);
     let stream = bundle_stream_with(state.store.clone(), &ledger_key, size, newest).map_err(|e| {

@@ -56,7 +56,7 @@ fn report_error(e: ReportError) -> ApiError {
             bad_param("fy", e.to_string())
         }
         e @ ReportError::NoCheckpoint(_) => bad_param("as_of", e.to_string()),
-        ReportError::Store(e) => ApiError::internal("making a report", &e),
+        ReportError::Store(e) => ApiError::store("making a report", &e),
         other => ApiError::internal("making a report", &other),
     }
 }
@@ -135,7 +135,7 @@ pub async fn quarterly_report(
             ComplianceError::AsOfBeyond { size, .. } => {
                 bad_param("as_of", format!("the ledger holds {size} entries"))
             }
-            ComplianceError::Store(e) => ApiError::internal("making a report", &e),
+            ComplianceError::Store(e) => ApiError::store("making a report", &e),
         })?;
     let (report, json) = built.map_err(report_error)?;
     let sha256 = daicho_report::sha256_hex(&json);

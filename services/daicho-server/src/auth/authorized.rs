@@ -28,7 +28,7 @@ async fn role_of(state: &AppState, parts: &Parts) -> Result<Role, ApiError> {
         .store
         .token_role(digest)
         .await
-        .map_err(|e| ApiError::internal("looking up a token", &e))?
+        .map_err(|e| ApiError::store("looking up a token", &e))?
         .ok_or_else(unauthorized)?;
     state.rate_limits.check_token(&digest, &state.metrics)?;
     let role: Role = stored.parse().map_err(|e: String| {

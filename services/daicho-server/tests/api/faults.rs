@@ -230,6 +230,10 @@ async fn postgres_restarted_and_stopped_under_load_refuses_cleanly_and_resumes()
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, 503, "{}", ready.text());
     assert_eq!(ready.json()["status"], "unavailable");
+    // Reads with a token look the token up in the database: they are
+    // refused the same way, never a 500.
+    let read = app.get("/v1/checkpoint", Some("reader")).await;
+    refused_cleanly(&read);
     let refused = load.refused();
     load.until("the senders are refused during the outage", |l| {
         l.refused() >= refused + 6
