@@ -93,7 +93,7 @@ pub struct StreamQuery {
     params(
         StreamQuery,
         ("Last-Event-ID" = Option<u64>, Header, minimum = 0, maximum = 9007199254740991.0,
-         description = "The seq of the last entry received; replaces `after` (sent by a reconnecting EventSource)"),
+         nullable = false, description = "The seq of the last entry received; replaces `after` (sent by a reconnecting EventSource)"),
     ),
     security(("bearer" = [])),
     responses(
@@ -358,8 +358,7 @@ impl Follower {
             if !self.state.is_ready() {
                 return Err(Stop::ShuttingDown);
             }
-            if self.state.sequencer.snapshot().size > self.next
-                || self.last_poll.elapsed() >= POLL
+            if self.state.sequencer.snapshot().size > self.next || self.last_poll.elapsed() >= POLL
             {
                 return Ok(());
             }

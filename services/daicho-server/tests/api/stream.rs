@@ -68,14 +68,18 @@ async fn open_at(
 ) -> Result<SseStream, Refused> {
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build::<_, Empty<Bytes>>(HttpConnector::new());
-    let mut req = hyper::Request::get(format!("{base}{path}")).header("accept", "text/event-stream");
+    let mut req =
+        hyper::Request::get(format!("{base}{path}")).header("accept", "text/event-stream");
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
-    let res = client.request(req.body(Empty::new()).unwrap()).await.unwrap();
+    let res = client
+        .request(req.body(Empty::new()).unwrap())
+        .await
+        .unwrap();
     let content_type = res
         .headers()
         .get("content-type")
@@ -100,6 +104,8 @@ async fn open_at(
 impl SseStream {
     /// The next event (comments skipped), or `None` when the stream ended.
     pub async fn next(&mut self) -> Option<SseEvent> {
+        // One deadline for the event, however many comments come first.
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buf.drain(..end + 2).collect();
@@ -108,7 +114,7 @@ impl SseStream {
                 }
                 continue;
             }
-            let frame = tokio::time::timeout(PATIENCE, self.body.frame())
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
                 .await
                 .expect("no event within the test's patience");
             match frame {
@@ -127,6 +133,7 @@ impl SseStream {
     /// 15 s; an event before it is a failure.
     pub async fn keep_alive(&mut self) {
         let before = self.comments;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
         while self.comments == before {
             if let Some(end) = self.buf.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buf.drain(..end + 2).collect();
@@ -134,7 +141,7 @@ impl SseStream {
                 assert_eq!(event, None, "an event on an idle stream");
                 continue;
             }
-            let frame = tokio::time::timeout(PATIENCE, self.body.frame())
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
                 .await
                 .expect("no keep-alive within the test's patience")
                 .expect("the stream ended")
@@ -199,7 +206,11 @@ impl Consumer {
         match e.event.as_str() {
             "entry" => {
                 let seq = self.leaves.len() as u64;
-                assert_eq!(e.id.as_deref(), Some(seq.to_string().as_str()), "ids in order");
+                assert_eq!(
+                    e.id.as_deref(),
+                    Some(seq.to_string().as_str()),
+                    "ids in order"
+                );
                 let Line::Entry(r) = parse_line(e.data.as_bytes()).unwrap() else {
                     panic!("not an entry line: {}", e.data)
                 };
@@ -383,7 +394,11 @@ pub async fn event_stream_refusals_name_the_parameter(backend: Backend) {
     let cases: Vec<(String, Option<String>, &str)> = vec![
         (format!("{path}?after={size}"), None, "after"),
         (format!("{path}?after=-1"), None, "after"),
-        (format!("{path}?checkpoint_every=0"), None, "checkpoint_every"),
+        (
+            format!("{path}?checkpoint_every=0"),
+            None,
+            "checkpoint_every",
+        ),
         (
             format!("{path}?checkpoint_every=100001"),
             None,
@@ -409,7 +424,11 @@ pub async fn event_stream_refusals_name_the_parameter(backend: Backend) {
             Some("application/problem+json")
         );
         assert_eq!(refused.body["code"], "invalid_parameter", "{p} {id:?}");
-        assert_eq!(pointers(&refused.body), vec![pointer.to_owned()], "{p} {id:?}");
+        assert_eq!(
+            pointers(&refused.body),
+            vec![pointer.to_owned()],
+            "{p} {id:?}"
+        );
     }
     app.stop().await;
 }
