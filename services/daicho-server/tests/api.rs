@@ -13,6 +13,7 @@ mod api {
     pub mod rate_limits;
     pub mod reports;
     pub mod storage;
+    pub mod stream;
     pub mod suite;
     pub mod tokens;
     pub mod witness;
@@ -23,6 +24,7 @@ use api::compliance::*;
 use api::metrics::*;
 use api::rate_limits::*;
 use api::reports::*;
+use api::stream::*;
 use api::suite::*;
 use api::tokens::*;
 
@@ -54,6 +56,10 @@ daicho_testkit::on_both_backends!(
     metrics_show_the_ledger_the_writer_and_the_pool,
     a_token_over_its_limit_is_refused_until_retry_after,
     a_source_over_its_limit_is_refused_across_tokens,
+    event_stream_sends_entries_and_checkpoints_and_resumes,
+    event_stream_follows_another_instance,
+    event_stream_refusals_name_the_parameter,
+    event_stream_ends_on_revocation_and_shutdown,
 );
 
 /// `openapi/openapi.json` is the document the code generates. To update it

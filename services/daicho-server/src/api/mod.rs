@@ -15,6 +15,7 @@ pub mod ops;
 pub mod reads;
 pub mod reports;
 pub mod schemas;
+pub mod stream;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -39,6 +40,7 @@ use crate::problem::ProblemResponse;
         events::append_batch,
         events::append_backfill,
         events::list_events,
+        stream::stream_events,
         events::get_event,
         events::get_event_by_id,
         reads::latest_checkpoint,
@@ -255,6 +257,7 @@ pub fn routes() -> Router<AppState> {
             post(events::append_event).get(events::list_events),
         )
         .route("/v1/events/batch", post(events::append_batch))
+        .route("/v1/events/stream", get(stream::stream_events))
         .route("/v1/events/backfill", post(events::append_backfill))
         .route("/v1/events/{seq}", get(events::get_event))
         .route("/v1/events/by-id/{event_id}", get(events::get_event_by_id))

@@ -20,7 +20,7 @@ fn daicho(args: &[&str]) -> std::process::Output {
 
 /// Copies the keys of one data directory into another, for a second
 /// instance of the same ledger.
-fn copy_keys(from: &DataDir, to: &DataDir) {
+pub fn copy_keys(from: &DataDir, to: &DataDir) {
     std::fs::create_dir_all(to.keys_dir()).unwrap();
     for e in std::fs::read_dir(from.keys_dir()).unwrap() {
         let e = e.unwrap();
