@@ -26,8 +26,10 @@
 //! in the workspace. The core, the verifier an auditor builds, and the
 //! server do not depend on it, and so do not compile it.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use daicho_report::model::FindingRow;
 use daicho_report::{sha256_hex, Lang, Report};
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Smart};
@@ -96,11 +98,13 @@ fn typeset(template: &str, json: &[u8], lang: Lang) -> Result<Vec<u8>, PdfError>
     let issued_on =
         date_of(&report.issued_on).ok_or_else(|| PdfError::IssuedOn(report.issued_on.clone()))?;
     let sha256 = sha256_hex(json);
-    let meta = serde_json::json!({ "sha256": sha256, "lang": lang.code() });
+    let (printed, omitted) = printed(report);
+    let meta = serde_json::json!({ "sha256": sha256, "lang": lang.code(), "omitted": omitted });
+    let printed = serde_json::to_vec(&printed).expect("a report serialises");
 
     let world = ReportWorld {
         main: Source::new(file_id(MAIN), template.to_owned()),
-        report: Bytes::new(json.to_vec()),
+        report: Bytes::new(printed),
         meta: Bytes::new(meta.to_string().into_bytes()),
         today: issued_on,
     };
@@ -124,6 +128,65 @@ fn typeset(template: &str, json: &[u8], lang: Lang) -> Result<Vec<u8>, PdfError>
         ..PdfOptions::default()
     };
     typst_pdf::pdf(&document, &options).map_err(|e| PdfError::Typeset(messages(&e)))
+}
+
+/// Findings an article shows in detail; beyond them, only those that carry
+/// a remark or head the carried-over list.
+const DETAIL_LIMIT: usize = 30;
+/// Open findings carried over that the summary lists.
+const CARRIED_LIMIT: usize = 50;
+/// Rows a register shows.
+const REGISTER_LIMIT: usize = 200;
+
+/// What the document prints of a report, and how much it leaves out.
+///
+/// A committee member reads the PDF: each article shows its first findings
+/// in detail and every finding that carries a remark, and each register its
+/// first rows. The JSON, XLSX and CSV hold every finding and row, and the
+/// appendix's SHA-256 anchors them. At 10⁶ entries a quarter can hold over
+/// ten thousand findings: printed in full they made thousands of pages that
+/// nobody reads, and handing them all to the template took most of the
+/// rendering time, so the cut is made here rather than in the template.
+/// The counts left out are passed beside the report (`meta.omitted`), so
+/// that the document says how many and where they are.
+fn printed(mut report: Report) -> (Report, serde_json::Value) {
+    let remarked: std::collections::BTreeSet<String> = report
+        .remarks
+        .iter()
+        .map(|m| m.finding_id.clone())
+        .collect();
+    let is_carried = |f: &FindingRow| f.carried_over && f.state == "open";
+    let carried_total = report.findings.iter().filter(|f| is_carried(f)).count();
+    let mut per_article: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut omitted_findings: BTreeMap<String, u64> = BTreeMap::new();
+    let mut carried_shown = 0;
+    report.findings.retain(|f| {
+        let n = per_article.entry(f.article).or_default();
+        *n += 1;
+        let keep = *n <= DETAIL_LIMIT
+            || remarked.contains(&f.id)
+            || (is_carried(f) && carried_shown < CARRIED_LIMIT);
+        if keep && is_carried(f) {
+            carried_shown += 1;
+        }
+        if !keep {
+            *omitted_findings.entry(f.article.to_string()).or_default() += 1;
+        }
+        keep
+    });
+    let mut omitted_rows: BTreeMap<String, u64> = BTreeMap::new();
+    for g in &mut report.registers {
+        if g.rows.len() > REGISTER_LIMIT {
+            omitted_rows.insert(g.id.clone(), (g.rows.len() - REGISTER_LIMIT) as u64);
+            g.rows.truncate(REGISTER_LIMIT);
+        }
+    }
+    let omitted = serde_json::json!({
+        "findings": omitted_findings,
+        "carried": carried_total - carried_shown,
+        "rows": omitted_rows,
+    });
+    (report, omitted)
 }
 
 const MAIN: &str = "/report.typ";

@@ -329,3 +329,62 @@ fn remarks_exceptions_carried_over_findings_and_changes_are_printed() {
         assert!(en.contains(wanted), "{wanted} is not in the English PDF");
     }
 }
+
+/// A quarter with more findings in one article, and more rows in one
+/// register, than the document shows: the first ones are shown, every
+/// finding with a remark is shown, and the rest are counted in a note that
+/// says where every one of them is.
+#[test]
+fn long_lists_show_their_first_items_and_say_how_many_are_left_out() {
+    let mut report: serde_json::Value = serde_json::from_slice(golden_json()).unwrap();
+    let template = report["findings"][0].clone();
+    let article = template["article"].clone();
+    let mut findings: Vec<serde_json::Value> = (0..45)
+        .map(|i| {
+            let mut f = template.clone();
+            f["id"] = format!("long-{i:02}").into();
+            f["actual_ja"] = format!("長い一覧の{i}番目の記録").into();
+            f
+        })
+        .collect();
+    // The last one carries a remark: it is shown although it is beyond the
+    // first thirty.
+    let remark = serde_json::json!({
+        "seq": 1, "finding_id": "long-44", "kind": "note", "kind_ja": "備考",
+        "text": "委員会で確認した", "remarked_by": null, "remarked_by_ja": null,
+        "accepted_by": null, "due": null, "on": "2026-06-30", "actor": "S-0001"
+    });
+    findings.extend(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["article"] != article)
+            .cloned(),
+    );
+    report["findings"] = findings.into();
+    report["remarks"] = vec![remark].into();
+    let register = &mut report["registers"][0];
+    let row = register["rows"][0].clone();
+    register["rows"] = vec![row; 230].into();
+    let json = serde_json::to_vec(&report).unwrap();
+    let pdf = render(&json, Lang::Ja).expect("the long report renders");
+    let text = squeeze(&poppler("pdftotext", &["-raw", "-enc", "UTF-8"], &pdf));
+    assert!(
+        text.contains(&squeeze("長い一覧の29番目の記録")),
+        "the 30th is shown"
+    );
+    assert!(
+        !text.contains(&squeeze("長い一覧の30番目の記録")),
+        "the 31st is not"
+    );
+    assert!(
+        text.contains(&squeeze("長い一覧の44番目の記録")),
+        "a remarked finding is shown"
+    );
+    assert!(
+        text.contains(&squeeze("ほか14件の指摘事項は、本書では省略しています")),
+        "{text}"
+    );
+    assert!(text.contains(&squeeze("ほか30件の記録は、本書では省略しています")));
+}

@@ -1,5 +1,5 @@
 //! Renders a report JSON as XLSX, CSV zip and DOCX into a directory, for a
-//! person to open: `cargo run -p daicho-report-office --example render --
+//! person to open: `cargo run -p daicho-report-office --example render_office --
 //! REPORT.json OUT_DIR [ja|en]`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

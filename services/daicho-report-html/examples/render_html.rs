@@ -1,5 +1,5 @@
 //! Renders a report's JSON as HTML: `cargo run -p daicho-report-html
-//! --example render -- REPORT.json [ja|en] > report.html`.
+//! --example render_html -- REPORT.json [ja|en] > report.html`.
 
 use std::io::Write;
 
