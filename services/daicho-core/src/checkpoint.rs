@@ -35,6 +35,19 @@ pub enum CheckpointError {
     },
 }
 
+/// What opens a ledger's signed checkpoints: one key, or the key registry,
+/// which knows which ledger key signs a checkpoint of each size (§8.5).
+pub trait CheckpointKeys {
+    /// Opens `note` as [`Checkpoint::open`] does, under the right key.
+    fn open_checkpoint(&self, note: &str) -> Result<Checkpoint, CheckpointError>;
+}
+
+impl CheckpointKeys for NoteVerifier {
+    fn open_checkpoint(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        Checkpoint::open(note, self)
+    }
+}
+
 /// The body of a checkpoint (C2SP tlog-checkpoint): which log, how many
 /// entries, and the RFC 9162 root over them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,15 +115,37 @@ impl Checkpoint {
 
     /// Signs the body as a signed note with one signature line.
     pub fn sign(&self, signer: &NoteSigner) -> String {
+        self.sign_all(&[signer])
+    }
+
+    /// Signs the body as a signed note with one signature line per signer,
+    /// in the order given: during a rotation's overlap (FORMAT.md §8.5)
+    /// the current ledger key and the one before it.
+    pub fn sign_all(&self, signers: &[&NoteSigner]) -> String {
+        assert!(
+            !signers.is_empty(),
+            "a checkpoint is signed by at least one key"
+        );
         let body = self.body();
-        let sig = signer.signing_key().sign(body.as_bytes());
-        let mut raw = signer.verifier().note_id().to_vec();
-        raw.extend_from_slice(&sig.to_bytes());
-        format!(
-            "{body}\n\u{2014} {} {}\n",
-            signer.verifier().name(),
-            B64.encode(raw)
-        )
+        let mut note = format!("{body}\n");
+        for signer in signers {
+            let sig = signer.signing_key().sign(body.as_bytes());
+            let mut raw = signer.verifier().note_id().to_vec();
+            raw.extend_from_slice(&sig.to_bytes());
+            note.push_str(&format!(
+                "\u{2014} {} {}\n",
+                signer.verifier().name(),
+                B64.encode(raw)
+            ));
+        }
+        note
+    }
+
+    /// The size a note's body claims, read without checking any signature:
+    /// only to choose the key the note must be opened under (§8.5).
+    pub fn claimed_size(note: &str) -> Result<u64, CheckpointError> {
+        let (body, _) = split_note(note)?;
+        Ok(Checkpoint::parse_body(body)?.size)
     }
 
     /// Opens a signed note (FORMAT.md §7.2): every signature line must be

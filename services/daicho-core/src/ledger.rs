@@ -9,8 +9,8 @@ use crate::hash::Digest;
 use crate::keys::{NoteSigner, NoteVerifier, PublicKey};
 use crate::merkle::Tree;
 use crate::registry::{
-    GenesisPayload, KeyRegistration, KeyRole, Registry, RegistryError, GENESIS, KEY_REGISTERED,
-    KEY_REVOKED, LEDGER_SOURCE,
+    changes_registry, GenesisPayload, KeyRegistration, KeyRole, LedgerKeyRotation, Registry,
+    RegistryError, GENESIS, LEDGER_KEY_ROTATED, LEDGER_SOURCE,
 };
 use crate::timestamp::{OccurredAt, RecordedAt};
 
@@ -83,6 +83,40 @@ pub fn genesis_event(
         key_id: ledger.key_id(),
     }
     .sign(ledger)
+}
+
+/// Builds a rotation of the ledger key (FORMAT.md §8.5): signed by the
+/// current key `current`, naming `next`, which must have the same name.
+pub fn key_rotation_event(
+    current: &NoteSigner,
+    next: &NoteVerifier,
+    reason: &str,
+    event_id: EventId,
+    occurred_at: OccurredAt,
+) -> SignedEvent {
+    let payload = LedgerKeyRotation {
+        ledger_key: next.to_string(),
+        reason: reason.to_owned(),
+    };
+    let serde_json::Value::Object(payload) =
+        serde_json::to_value(payload).expect("a rotation payload serialises")
+    else {
+        unreachable!("a struct serialises to an object")
+    };
+    UnsignedEvent {
+        event_id,
+        event_type: crate::event::EventType::parse(LEDGER_KEY_ROTATED).expect("valid type"),
+        schema_version: 1,
+        occurred_at,
+        actor: crate::event::Actor {
+            id: Label::parse(LEDGER_SOURCE).expect("valid label"),
+            role: Label::parse("ledger").expect("valid label"),
+        },
+        source: Label::parse(LEDGER_SOURCE).expect("valid label"),
+        payload,
+        key_id: current.key_id(),
+    }
+    .sign(current)
 }
 
 impl Ledger {
@@ -168,10 +202,7 @@ impl Ledger {
             let mut next = Some(first);
             while let Some(recorded) = next {
                 let seq = recorded.entry.seq;
-                registry_changed |= matches!(
-                    recorded.event.body.event_type.as_str(),
-                    KEY_REGISTERED | KEY_REVOKED
-                );
+                registry_changed |= changes_registry(recorded.event.body.event_type.as_str());
                 // The key as registered before this batch lets `append` skip
                 // the signature check; a key registered earlier in this same
                 // batch is not found here, and that event's signature is
@@ -335,7 +366,7 @@ impl Batch<'_> {
             return Err(RegistryError::BadSignature(event.body.key_id.clone()));
         }
         let seq = self.base.size() + self.staged.len() as u64;
-        if matches!(event.body.event_type.as_str(), KEY_REGISTERED | KEY_REVOKED) {
+        if changes_registry(event.body.event_type.as_str()) {
             let mut next = self.registry().clone();
             next.apply(seq, event)?;
             self.registry = Some(next);

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::checkpoint::{Checkpoint, CheckpointError, CheckpointKeys};
 use crate::event::{path_to_pointer, EventType, Label, SignedEvent};
 use crate::keys::{KeyId, NoteVerifier, PublicKey};
 
@@ -19,8 +20,18 @@ pub const GENESIS: &str = "daicho.genesis";
 pub const KEY_REGISTERED: &str = "daicho.key.registered";
 /// Type of a key revocation.
 pub const KEY_REVOKED: &str = "daicho.key.revoked";
-/// The `source` of the genesis event.
+/// Type of a rotation of the ledger key (FORMAT.md §8.5).
+pub const LEDGER_KEY_ROTATED: &str = "daicho.ledger.key_rotated";
+/// The `source` of the genesis event and of ledger key rotations.
 pub const LEDGER_SOURCE: &str = "daicho";
+
+/// Whether an event of this type changes the registry.
+pub fn changes_registry(event_type: &str) -> bool {
+    matches!(
+        event_type,
+        KEY_REGISTERED | KEY_REVOKED | LEDGER_KEY_ROTATED
+    )
+}
 
 /// What a registered key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +72,27 @@ pub struct KeyRevocation {
     pub reason: String,
 }
 
+/// Payload of `daicho.ledger.key_rotated`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerKeyRotation {
+    /// The next ledger key, a C2SP verifier key of the same name.
+    pub ledger_key: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// One ledger key and the checkpoints it signs: those of a size from
+/// `from_size` until the next key's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerKeyEra {
+    /// The key.
+    pub key: NoteVerifier,
+    /// The smallest checkpoint size it signs: 1 for the genesis key,
+    /// `seq + 1` for a key rotated to at `seq`.
+    pub from_size: u64,
+}
+
 /// Payload of `daicho.genesis`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +103,17 @@ pub struct GenesisPayload {
     pub ledger_key: String,
     /// The first administrator key.
     pub admin: KeyRegistration,
+}
+
+impl CheckpointKeys for Registry {
+    /// Opens a signed checkpoint under the key that must sign a checkpoint
+    /// of its size (§8.5). The size is read from the body before any
+    /// signature is checked only to choose the key; the note is then opened
+    /// as [`Checkpoint::open`] does.
+    fn open_checkpoint(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let size = Checkpoint::claimed_size(note)?;
+        Checkpoint::open(note, self.ledger_key_for_size(size))
+    }
 }
 
 /// A key as the registry knows it.
@@ -154,7 +197,8 @@ pub enum RegistryError {
 /// The registry as of some point of the log.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    ledger: NoteVerifier,
+    /// The ledger keys in order: the genesis key first, the current last.
+    ledger: Vec<LedgerKeyEra>,
     keys: BTreeMap<KeyId, KeyRecord>,
 }
 
@@ -336,12 +380,49 @@ impl Registry {
                 revoked_at: None,
             },
         );
-        Ok(Registry { ledger, keys })
+        Ok(Registry {
+            ledger: vec![LedgerKeyEra {
+                key: ledger,
+                from_size: 1,
+            }],
+            keys,
+        })
     }
 
-    /// The ledger's checkpoint key, as the genesis names it.
+    /// The ledger's current checkpoint key: the genesis key, or the last
+    /// key the ledger rotated to.
     pub fn ledger_key(&self) -> &NoteVerifier {
+        &self.ledger.last().expect("the genesis key").key
+    }
+
+    /// The ledger key the genesis names: the ledger's identity, the key a
+    /// verifier trusts (FORMAT.md §8.1), whatever rotations followed.
+    pub fn genesis_ledger_key(&self) -> &NoteVerifier {
+        &self.ledger[0].key
+    }
+
+    /// The ledger key before the current one, if the ledger was rotated:
+    /// the key that cosigns checkpoints during the overlap (§8.5).
+    pub fn previous_ledger_key(&self) -> Option<&NoteVerifier> {
+        let n = self.ledger.len();
+        (n >= 2).then(|| &self.ledger[n - 2].key)
+    }
+
+    /// Every ledger key, oldest first.
+    pub fn ledger_keys(&self) -> &[LedgerKeyEra] {
         &self.ledger
+    }
+
+    /// The key that must sign a checkpoint of `size` entries (§8.5): the
+    /// last key rotated to at a seq below `size`.
+    pub fn ledger_key_for_size(&self, size: u64) -> &NoteVerifier {
+        &self
+            .ledger
+            .iter()
+            .rev()
+            .find(|era| era.from_size <= size)
+            .unwrap_or(&self.ledger[0])
+            .key
     }
 
     /// Every key ever registered, revoked ones included.
@@ -369,7 +450,9 @@ impl Registry {
             });
         }
         let in_scope = match rec.role {
-            KeyRole::Ledger => false,
+            // Only the current ledger key rotates itself: a retired one
+            // carries `revoked_at` and was refused above.
+            KeyRole::Ledger => b.event_type.as_str() == LEDGER_KEY_ROTATED,
             KeyRole::Admin => matches!(b.event_type.as_str(), KEY_REGISTERED | KEY_REVOKED),
             KeyRole::Source => rec.types.contains(&b.event_type),
         };
@@ -406,12 +489,12 @@ impl Registry {
     /// checked here, and on error the registry is unchanged.
     pub fn apply(&mut self, seq: u64, event: &SignedEvent) -> Result<(), RegistryError> {
         let event_type = event.body.event_type.as_str();
-        if matches!(event_type, KEY_REGISTERED | KEY_REVOKED) && event.body.schema_version != 1 {
+        if changes_registry(event_type) && event.body.schema_version != 1 {
             return Err(RegistryError::BadPayload {
-                event_type: if event_type == KEY_REGISTERED {
-                    KEY_REGISTERED
-                } else {
-                    KEY_REVOKED
+                event_type: match event_type {
+                    KEY_REGISTERED => KEY_REGISTERED,
+                    KEY_REVOKED => KEY_REVOKED,
+                    _ => LEDGER_KEY_ROTATED,
                 },
                 pointer: "/schema_version".into(),
                 message: "registry events are schema_version 1".into(),
@@ -457,7 +540,63 @@ impl Registry {
                 rec.revoked_at = Some(seq);
                 Ok(())
             }
+            LEDGER_KEY_ROTATED => self.rotate(seq, event),
             _ => Ok(()),
         }
+    }
+
+    /// Applies `daicho.ledger.key_rotated` (§8.5): the next key is written
+    /// as §4.2 writes it, has the ledger's name, and was never registered;
+    /// the current key is retired at `seq` and the next one signs the
+    /// checkpoints of a size above `seq`.
+    fn rotate(&mut self, seq: u64, event: &SignedEvent) -> Result<(), RegistryError> {
+        const T: &str = LEDGER_KEY_ROTATED;
+        let r: LedgerKeyRotation = payload(event, T)?;
+        let next = NoteVerifier::parse(&r.ledger_key)
+            .map_err(|e| bad(T, "/payload/ledger_key", &e.to_string()))?;
+        if next.to_string() != r.ledger_key {
+            return Err(bad(
+                T,
+                "/payload/ledger_key",
+                "ledger_key must be written exactly as §4.2 writes it, without white space",
+            ));
+        }
+        if next.name() != self.ledger_key().name() {
+            return Err(bad(
+                T,
+                "/payload/ledger_key",
+                "the next ledger key must have the ledger's name (its origin)",
+            ));
+        }
+        let next_id = next.public_key().key_id();
+        if self.keys.contains_key(&next_id) {
+            return Err(RegistryError::AlreadyRegistered(next_id));
+        }
+        let current = self.ledger_key().public_key().key_id();
+        let source = {
+            let rec = self
+                .keys
+                .get_mut(&current)
+                .expect("the ledger key is registered");
+            rec.revoked_at = Some(seq);
+            rec.source.clone()
+        };
+        self.keys.insert(
+            next_id.clone(),
+            KeyRecord {
+                key_id: next_id,
+                public_key: next.public_key(),
+                source,
+                role: KeyRole::Ledger,
+                types: BTreeSet::new(),
+                registered_at: seq,
+                revoked_at: None,
+            },
+        );
+        self.ledger.push(LedgerKeyEra {
+            key: next,
+            from_size: seq + 1,
+        });
+        Ok(())
     }
 }

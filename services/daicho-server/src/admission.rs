@@ -13,6 +13,7 @@ use daicho_catalogue::Catalogue;
 use daicho_core::batch::{BatchVerifier, SignatureCheck};
 use daicho_core::event::{HashedEvent, SignedEvent};
 use daicho_core::keys::{KeyId, PublicKey};
+use daicho_core::registry::LEDGER_KEY_ROTATED;
 use daicho_core::registry::{Registry, RegistryError};
 use daicho_core::timestamp::RecordedAt;
 use serde_json::Value;
@@ -45,6 +46,16 @@ pub fn check_content(
     backfill: bool,
 ) -> ApiResult<()> {
     let b = &event.body;
+    if b.event_type.as_str() == LEDGER_KEY_ROTATED {
+        // Only the ledger's own key signs a rotation, and only a process
+        // that holds the next key can sign the checkpoints after it.
+        return Err(ApiError::new(ErrorCode::TypeOutOfScope)
+            .detail(
+                "the ledger key is rotated on the ledger's host with `daicho key rotate-ledger`, \
+                 not over the API",
+            )
+            .at("/type", "not accepted over the API"));
+    }
     if limits.validate_payloads && !b.event_type.is_ledger_type() {
         // The payload is already a map; the catalogue takes a value, and
         // the clone is cheap next to the signature check that follows.

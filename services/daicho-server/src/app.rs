@@ -324,7 +324,8 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     let sequencer = Sequencer::start(
         store.clone(),
         ledger_key,
-        SequencerConfig::new(dir.last_checkpoint(), cfg.accept_rollback),
+        SequencerConfig::new(dir.last_checkpoint(), cfg.accept_rollback)
+            .with_extra_keys(dir.other_ledger_keys()?),
     )
     .await?;
     let limits = Limits::of(&cfg);

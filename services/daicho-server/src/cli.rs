@@ -259,7 +259,9 @@ pub struct WitnessServeConfig {
     #[arg(long, env = "DAICHO_WITNESS_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: SocketAddr,
     /// The verifier key of a ledger to witness (its name is the ledger's
-    /// origin), or a file holding one. May be given several times.
+    /// origin), or a file holding one. May be given several times: for
+    /// several ledgers, and for one ledger while it rotates its key (both
+    /// keys, until the ledger's overlap ends).
     #[arg(long = "log-key", required = true, value_name = "VKEY")]
     pub log_keys: Vec<String>,
     /// Log format: `json` (one object per line) or `text`.
@@ -290,10 +292,39 @@ pub struct KeygenConfig {
 /// `daicho key …`.
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Register a source system's public key for some event types.
+    /// Register a source system's public key for some event types, or
+    /// another administrator's key (--role admin).
     Register(KeyRegisterConfig),
     /// Revoke a key.
     Revoke(KeyRevokeConfig),
+    /// Rotate the ledger key: a new key, named by the current one in the
+    /// ledger, signs every checkpoint from now on; the current key cosigns
+    /// them until its file is removed (the overlap). Run with the service
+    /// stopped.
+    RotateLedger(RotateLedgerConfig),
+}
+
+/// What a registered key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegisterRole {
+    /// A source system's key: signs events of the listed types.
+    Source,
+    /// An administrator's key: registers and revokes keys.
+    Admin,
+}
+
+/// `daicho key rotate-ledger`.
+#[derive(Debug, Clone, Args)]
+pub struct RotateLedgerConfig {
+    /// The data directory whose ledger key is rotated.
+    #[arg(long, env = "DAICHO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The ledger's database, if not DIR/daicho.db.
+    #[arg(long, env = "DAICHO_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Why, in words (recorded in the ledger).
+    #[arg(long, default_value = "scheduled rotation of the ledger key")]
+    pub reason: String,
 }
 
 /// `daicho key register`.
@@ -305,14 +336,19 @@ pub struct KeyRegisterConfig {
     /// The administrator's private key file.
     #[arg(long, env = "DAICHO_ADMIN_KEY")]
     pub admin_key: PathBuf,
-    /// The source system's public key file (FILE.pub from keygen).
+    /// The public key file to register (FILE.pub from keygen).
     #[arg(long)]
     pub public_key: PathBuf,
-    /// The source system the key belongs to (the `source` its events carry).
-    #[arg(long)]
-    pub source: String,
-    /// The event types the key may sign, comma-separated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    /// A source system's key, or an administrator's.
+    #[arg(long, value_enum, default_value = "source")]
+    pub role: RegisterRole,
+    /// The source system the key belongs to (the `source` its events
+    /// carry). An administrator key's holder is always `administrator`.
+    #[arg(long, required_if_eq("role", "source"))]
+    pub source: Option<String>,
+    /// The event types a source key may sign, comma-separated (none for an
+    /// administrator key).
+    #[arg(long, value_delimiter = ',', required_if_eq("role", "source"))]
     pub types: Vec<String>,
     /// The administrator's actor id in the registry event.
     #[arg(long, env = "DAICHO_ADMIN_ACTOR", default_value = "admin")]

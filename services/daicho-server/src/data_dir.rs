@@ -5,7 +5,10 @@
 //! DIR                      the directory itself (0700 when init creates it)
 //! DIR/daicho.db            the SQLite database, unless --database-url (0600)
 //! DIR/keys/ledger.key      the ledger's checkpoint key (0600)
-//! DIR/keys/ledger.vkey     its C2SP verifier key, for auditors
+//! DIR/keys/ledger.vkey     the genesis ledger key's C2SP verifier key, for
+//!                          auditors (it does not change when the key rotates)
+//! DIR/keys/ledger.previous.key  during a rotation's overlap, the key before
+//! DIR/keys/ledger.next.key while a rotation is under way, the next key
 //! DIR/keys/admin.key       the first administrator key (0600)
 //! DIR/keys/admin.key.pub   its verifier key
 //! DIR/keys/last-checkpoint the last checkpoint this service signed
@@ -67,7 +70,27 @@ impl DataDir {
     pub fn ledger_key(&self) -> PathBuf {
         self.keys_dir().join("ledger.key")
     }
-    /// The ledger's verifier key.
+    /// The previous ledger key, kept after a rotation for the overlap in
+    /// which it cosigns checkpoints (FORMAT.md §8.5).
+    pub fn previous_ledger_key(&self) -> PathBuf {
+        self.keys_dir().join("ledger.previous.key")
+    }
+    /// The next ledger key, written before a rotation is recorded.
+    pub fn next_ledger_key(&self) -> PathBuf {
+        self.keys_dir().join("ledger.next.key")
+    }
+    /// The ledger keys besides `ledger.key` that this directory holds: the
+    /// previous and the next, those of the two files that exist.
+    pub fn other_ledger_keys(&self) -> anyhow::Result<Vec<NoteSigner>> {
+        let mut keys = Vec::new();
+        for path in [self.previous_ledger_key(), self.next_ledger_key()] {
+            if path.exists() {
+                keys.push(keyfile::read_private(&path)?);
+            }
+        }
+        Ok(keys)
+    }
+    /// The verifier key of the ledger's genesis key: what auditors trust.
     pub fn ledger_vkey(&self) -> PathBuf {
         self.keys_dir().join("ledger.vkey")
     }

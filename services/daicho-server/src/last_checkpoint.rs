@@ -17,8 +17,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use daicho_core::checkpoint::{Checkpoint, CheckpointError};
-use daicho_core::keys::NoteVerifier;
+use daicho_core::checkpoint::{Checkpoint, CheckpointError, CheckpointKeys};
 
 /// The file's name inside the keys directory.
 pub const FILE_NAME: &str = "last-checkpoint";
@@ -119,7 +118,7 @@ impl LastCheckpointFile {
     /// returns the newer one. `None` when neither file exists (a ledger
     /// that has never been started, or an instance joining a shared
     /// database). One missing file is logged and the other one is used.
-    pub fn read(&self, ledger_key: &NoteVerifier) -> Result<Read, LastCheckpointError> {
+    pub fn read(&self, ledger_key: &impl CheckpointKeys) -> Result<Read, LastCheckpointError> {
         let file = read_one(&self.path, ledger_key)?;
         let copy = read_one(&self.copy, ledger_key)?;
         match (file, copy) {
@@ -150,7 +149,7 @@ impl LastCheckpointFile {
     /// both are written again from the database.
     pub fn read_for_start(
         &self,
-        ledger_key: &NoteVerifier,
+        ledger_key: &impl CheckpointKeys,
         accept_rollback: bool,
     ) -> Result<Read, LastCheckpointError> {
         match self.read(ledger_key) {
@@ -181,7 +180,7 @@ impl LastCheckpointFile {
 }
 
 /// Reads one file and opens its note; `None` when it does not exist.
-fn read_one(path: &Path, ledger_key: &NoteVerifier) -> Result<Read, LastCheckpointError> {
+fn read_one(path: &Path, ledger_key: &impl CheckpointKeys) -> Result<Read, LastCheckpointError> {
     let note = match fs::read_to_string(path) {
         Ok(note) => note,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -192,8 +191,9 @@ fn read_one(path: &Path, ledger_key: &NoteVerifier) -> Result<Read, LastCheckpoi
             })
         }
     };
-    let cp =
-        Checkpoint::open(&note, ledger_key).map_err(|source| LastCheckpointError::Invalid {
+    let cp = ledger_key
+        .open_checkpoint(&note)
+        .map_err(|source| LastCheckpointError::Invalid {
             path: path.to_owned(),
             source,
         })?;

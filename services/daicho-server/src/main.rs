@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             Command::Keygen(cfg) => commands::sign::keygen(&cfg),
             Command::Key(KeyCommand::Register(cfg)) => commands::key::register(&cfg).await,
             Command::Key(KeyCommand::Revoke(cfg)) => commands::key::revoke(&cfg).await,
+            Command::Key(KeyCommand::RotateLedger(cfg)) => commands::key::rotate_ledger(&cfg).await,
             Command::Sign(cfg) => commands::sign::sign(&cfg),
             Command::Token(TokenCommand::Create(cfg)) => commands::token::create(&cfg).await,
             Command::Token(TokenCommand::List(cfg)) => commands::token::list(&cfg).await,

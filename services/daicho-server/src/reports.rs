@@ -9,8 +9,9 @@
 use daicho_catalogue::Catalogue;
 use daicho_compliance::calendar::{tokyo_date, Period};
 use daicho_compliance::{Rulebook, State};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::CheckpointKeys as _;
 use daicho_core::keys::NoteVerifier;
+use daicho_core::registry::Registry;
 use daicho_report::model::Anchor;
 use daicho_report::{build, canonical_bytes, Input, Lang, Report};
 use daicho_store::{Store, StoreError};
@@ -161,7 +162,7 @@ pub async fn check_quarter(
 /// The anchor at `as_of` (default: the newest checkpoint the ledger kept).
 pub async fn anchor(
     store: &Store,
-    ledger_key: &NoteVerifier,
+    registry: &Registry,
     as_of: Option<u64>,
 ) -> Result<Anchor, ReportError> {
     let (size, note) = match as_of {
@@ -177,8 +178,9 @@ pub async fn anchor(
             (latest.size, latest.note)
         }
     };
-    let checkpoint =
-        Checkpoint::open(&note, ledger_key).map_err(|_| ReportError::BadCheckpoint(size))?;
+    let checkpoint = registry
+        .open_checkpoint(&note)
+        .map_err(|_| ReportError::BadCheckpoint(size))?;
     if size == 0 {
         return Err(ReportError::NoCheckpoint(0));
     }
@@ -189,7 +191,7 @@ pub async fn anchor(
     // The checkpoint's own note, without the cosignatures witnesses may
     // have added since: those carry their own times, and the report must
     // be the same whenever it is made.
-    let note = own_signature_only(&note, ledger_key);
+    let note = own_signature_only(&note, registry.ledger_key());
     Ok(Anchor {
         origin: checkpoint.origin,
         tree_size: size,

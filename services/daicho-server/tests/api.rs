@@ -9,6 +9,7 @@ mod api {
     pub mod connections;
     pub mod faults;
     pub mod harness;
+    pub mod keys;
     pub mod metrics;
     pub mod rate_limits;
     pub mod reports;

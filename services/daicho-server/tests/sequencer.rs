@@ -700,11 +700,11 @@ async fn start_needs_an_initialised_database(backend: Backend) {
         .await
         .unwrap_err();
     assert!(matches!(err, StartError::AlreadyInitialised), "{err:?}");
-    // Started with another ledger key, the genesis does not match.
+    // Started with another ledger key, the ledger's key is not held.
     let err = Sequencer::start(store.clone(), stranger, config(&dir))
         .await
         .unwrap_err();
-    assert!(matches!(err, StartError::Genesis(_)), "{err:?}");
+    assert!(matches!(err, StartError::KeyNotHeld(_)), "{err:?}");
     let seq = Sequencer::start(store.clone(), k.ledger.clone(), config(&dir))
         .await
         .unwrap();

@@ -40,6 +40,8 @@ pub struct Keys {
     pub personnel: NoteSigner,
     /// A key nobody registered, for forged checkpoints and events.
     pub stranger: NoteSigner,
+    /// The key the rotated sample ledger rotates its ledger key to.
+    pub next_ledger: NoteSigner,
 }
 
 impl Keys {
@@ -54,6 +56,7 @@ impl Keys {
             finance: signer("finance", FINANCE),
             personnel: signer("personnel", PERSONNEL),
             stranger: signer("stranger", ORIGIN),
+            next_ledger: signer("next-ledger", ORIGIN),
         }
     }
 }

@@ -17,7 +17,7 @@ use daicho_core::checkpoint::Checkpoint;
 use daicho_core::entry::Entry;
 use daicho_core::event::{EventId, EventType, SignedEvent};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
-use daicho_core::ledger::{genesis_event, Ledger};
+use daicho_core::ledger::{genesis_event, key_rotation_event, Ledger};
 use daicho_core::merkle::Tree;
 use daicho_core::registry::{KeyRegistration, KeyRevocation, KeyRole, KEY_REGISTERED, KEY_REVOKED};
 use daicho_core::timestamp::{OccurredAt, RecordedAt};
@@ -168,6 +168,20 @@ pub fn header(ledger: &NoteVerifier) -> Header {
 ///
 /// with checkpoints at sizes 3, 10, 16 and 24.
 pub fn sample_ledger(seed: u64) -> SampleLedger {
+    build_sample(seed, false)
+}
+
+/// The sample ledger with its ledger key rotated (FORMAT.md §8.5): seq 16
+/// is `daicho.ledger.key_rotated` from the ledger key to
+/// [`Keys::next_ledger`], and the finance events follow at 17..=24.
+/// Checkpoints at sizes 3, 10 and 16 carry the first key's signature; at
+/// 17, the overlap's two (the next key's first); at 25, the next key's
+/// alone.
+pub fn rotated_sample_ledger(seed: u64) -> SampleLedger {
+    build_sample(seed, true)
+}
+
+fn build_sample(seed: u64, rotate: bool) -> SampleLedger {
     let keys = Keys::new(seed);
     let genesis = genesis_event(
         &keys.ledger,
@@ -195,6 +209,15 @@ pub fn sample_ledger(seed: u64) -> SampleLedger {
     }
     let revoked_at = 15;
     script.push(revocation(&keys.admin, &keys.personnel, (seed, 15)));
+    if rotate {
+        script.push(key_rotation_event(
+            &keys.ledger,
+            keys.next_ledger.verifier(),
+            "the yearly rotation of the ledger key",
+            event_id(seed, 24),
+            OccurredAt::parse(OCCURRED_AT).expect("valid"),
+        ));
+    }
     for n in 16..=23u64 {
         script.push(source_event(
             &keys.finance,
@@ -204,7 +227,11 @@ pub fn sample_ledger(seed: u64) -> SampleLedger {
             (seed, n),
         ));
     }
-    let checkpoint_sizes = vec![3, 10, 16, 24];
+    let checkpoint_sizes = if rotate {
+        vec![3, 10, 16, 17, 25]
+    } else {
+        vec![3, 10, 16, 24]
+    };
 
     let (mut ledger, first) = Ledger::create(genesis, recorded_at(0)).expect("a valid genesis");
     let mut events = vec![(first.entry.recorded_at, first.event)];
@@ -222,8 +249,14 @@ pub fn sample_ledger(seed: u64) -> SampleLedger {
         ledger.commit(staged);
         entry_lines.push(bundle::entry_line(&appended.entry, &appended.event));
         events.push((appended.entry.recorded_at, appended.event));
-        if checkpoint_sizes.contains(&ledger.size()) {
-            checkpoints.push(ledger.checkpoint().sign(&keys.ledger));
+        let size = ledger.size();
+        if checkpoint_sizes.contains(&size) {
+            let cp = ledger.checkpoint();
+            checkpoints.push(match (rotate, size) {
+                (true, 17) => cp.sign_all(&[&keys.next_ledger, &keys.ledger]),
+                (true, 25) => cp.sign(&keys.next_ledger),
+                _ => cp.sign(&keys.ledger),
+            });
         }
     }
     let mut lines = vec![bundle::header_line(&header(keys.ledger.verifier()))];

@@ -22,7 +22,10 @@ pub mod workspace;
 
 pub use event::EventBuilder;
 pub use keys::{Keys, FINANCE, FINANCE_TYPES, ORIGIN, PERSONNEL, PERSONNEL_TYPE};
-pub use ledger::{assemble, large_ledger, recorded_at, sample_ledger, source_event, SampleLedger};
+pub use ledger::{
+    assemble, large_ledger, recorded_at, rotated_sample_ledger, sample_ledger, source_event,
+    SampleLedger,
+};
 pub use scratch::{database_url, Backend, ScratchDb, DATABASE_URL_VAR, DEFAULT_DATABASE_URL};
 
 /// Declares each named test once per backend: `sqlite::NAME` and

@@ -76,6 +76,7 @@ fn key_labels(s: &testkit::SampleLedger) -> Value {
         ("finance", &k.finance),
         ("personnel", &k.personnel),
         ("stranger", &k.stranger),
+        ("next-ledger", &k.next_ledger),
     ]
     .iter()
     .map(|(role, key)| {
@@ -640,6 +641,41 @@ pub fn bundle_vectors() -> Vec<(String, Vec<u8>)> {
         "bundles/witness.vkey".into(),
         format!("{}\n", witness_key().verifier()).into_bytes(),
     ));
+    // The ledger key rotated at seq 16 (FORMAT.md §8.5): valid as
+    // written; the last checkpoint signed by the retired key alone; and a
+    // rotation signed by an administrator key instead of the ledger key.
+    let r = testkit::rotated_sample_ledger(7);
+    add("rotated.jsonl", r.bytes(), None, None, None, &mut out);
+    let mut l = r.lines.clone();
+    let last = l.len() - 1;
+    let retired = Checkpoint::open(&r.checkpoints[4], r.keys.next_ledger.verifier())
+        .expect("opens")
+        .sign(&r.keys.ledger);
+    l[last] = bundle::checkpoint_line(&retired);
+    add(
+        "rotated-checkpoint-by-retired-key.jsonl",
+        l.concat(),
+        Some("checkpoint"),
+        None,
+        None,
+        &mut out,
+    );
+    let mut events = r.events.clone();
+    let admin = r.keys.admin.clone();
+    events[16].1 = resigned(&events[16].1, &admin, |b| {
+        b.key_id = admin.key_id();
+        b.source = daicho_core::event::Label::parse("admin").expect("a label");
+    });
+    let (l, _) = testkit::assemble(&r.keys.ledger, &events, &r.checkpoint_sizes);
+    add(
+        "rotation-by-admin-key@16.jsonl",
+        l.concat(),
+        Some("registry"),
+        Some(16),
+        None,
+        &mut out,
+    );
+
     // Saved checkpoints of the empty tree (FORMAT.md §7.1): the ledger
     // never signs one, but it is valid syntax, and every ledger extends it
     // when its root is MTH({}) = SHA-256(""); with another root it is a

@@ -32,13 +32,13 @@ use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead};
 
 use daicho_core::bundle::{self, Header, Line, LineError, BUNDLE_FORMAT};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::{Checkpoint, CheckpointError, CheckpointKeys};
 use daicho_core::cosignature::{self, WitnessVerifier};
 use daicho_core::entry::Entry;
 use daicho_core::event::EventId;
 use daicho_core::keys::NoteVerifier;
 use daicho_core::merkle::Tree;
-use daicho_core::registry::{Registry, RegistryError, KEY_REGISTERED, KEY_REVOKED};
+use daicho_core::registry::{changes_registry, Registry, RegistryError};
 use daicho_core::timestamp::RecordedAt;
 use daicho_core::Digest;
 use ed25519_dalek::VerifyingKey;
@@ -681,8 +681,7 @@ impl State {
             }
         };
         let key = record.public_key;
-        let event_type = event.body.event_type.as_str();
-        if event_type == KEY_REGISTERED || event_type == KEY_REVOKED {
+        if changes_registry(event.body.event_type.as_str()) {
             if event.verify_signature(&key).is_err() {
                 self.push(signature_finding(seq, line, &event.body.key_id.to_string()));
                 return None;
@@ -736,11 +735,13 @@ impl State {
         // witness quorum applies to (FORMAT.md §12.3).
         let mut newest: Option<(u64, u64, &str)> = None;
         for (line, note) in &checkpoints {
-            match Checkpoint::open(note, &self.trusted) {
+            match self.open(note) {
                 Err(e) => self.push(
                     Finding::new(
                         Class::Checkpoint,
-                        format!("the checkpoint does not open under the trusted ledger key: {e}"),
+                        format!(
+                            "the checkpoint does not open under the ledger key for its size: {e}"
+                        ),
                     )
                     .at_line(*line),
                 ),
@@ -784,11 +785,11 @@ impl State {
             );
         }
         for saved in since {
-            match Checkpoint::open(&saved.note, &self.trusted) {
+            match self.open(&saved.note) {
                 Err(e) => self.push(Finding::new(
                     Class::Checkpoint,
                     format!(
-                        "the saved checkpoint {} does not open under the trusted ledger key: {e}",
+                        "the saved checkpoint {} does not open under the ledger key for its size: {e}",
                         saved.name
                     ),
                 )),
@@ -817,6 +818,16 @@ impl State {
             entries: self.entries,
             checkpoints: self.checkpoint_lines_read,
             findings: self.findings,
+        }
+    }
+
+    /// Opens a checkpoint under the key that must sign its size (FORMAT.md
+    /// §8.5): the trusted genesis key, or a key the log rotated to. Without
+    /// a registry (no valid genesis), under the trusted key.
+    fn open(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        match &self.registry {
+            Some(registry) => registry.open_checkpoint(note),
+            None => Checkpoint::open(note, &self.trusted),
         }
     }
 

@@ -14,10 +14,11 @@ use std::io::BufRead;
 use daicho_catalogue::Catalogue;
 use daicho_compliance::{Rulebook, State};
 use daicho_core::bundle::{parse_line, Line};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::CheckpointKeys as _;
 use daicho_core::entry::Recorded;
 use daicho_core::keys::NoteVerifier;
 use daicho_core::merkle::Tree;
+use daicho_core::registry::{changes_registry, Registry};
 use daicho_report::model::Anchor;
 use daicho_report::{build, canonical_bytes, Input, Report};
 use serde_json::Value;
@@ -101,6 +102,57 @@ pub enum Difference {
     NotCanonical,
 }
 
+/// What `daicho-verify report` found.
+#[derive(Debug)]
+pub struct ReportCheck {
+    /// The bundle's own verification.
+    pub bundle: crate::Report,
+    /// Whether the report recomputes from the bundle's first entries byte
+    /// for byte. It counts only when the bundle verifies.
+    pub recomputed: Result<(), Difference>,
+}
+
+impl ReportCheck {
+    /// Whether the bundle verifies and the report is the one it yields.
+    pub fn ok(&self) -> bool {
+        self.bundle.ok && self.recomputed.is_ok()
+    }
+}
+
+/// Verifies the bundle `open` reads and recomputes the `report` file from
+/// it. The two run at once, on two threads, each with its own reader: the
+/// recomputation needs the bundle's entries, not its verdict, so it need
+/// not wait for the bundle's checks, and its answer is read only with
+/// theirs ([`ReportCheck::ok`]).
+pub fn verify_report<R: BufRead + Send>(
+    open: impl Fn() -> std::io::Result<R> + Sync,
+    report: &[u8],
+    options: &crate::Options<'_>,
+    catalogue: &Catalogue,
+    rulebook: &Rulebook,
+) -> std::io::Result<ReportCheck> {
+    let recompute = || -> std::io::Result<Result<(), Difference>> {
+        let n = match stated_size(report) {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
+        let entries = read_entries(open()?, n)?;
+        Ok(check_report(report, &entries, &options.ledger_key, catalogue, rulebook).map(|_| ()))
+    };
+    let (bundle, recomputed) = std::thread::scope(|scope| {
+        let recomputing = scope.spawn(recompute);
+        let bundle = open().and_then(|r| crate::verify_reader(r, options));
+        let recomputed = recomputing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (bundle, recomputed)
+    });
+    Ok(ReportCheck {
+        bundle: bundle?,
+        recomputed: recomputed?,
+    })
+}
+
 /// Reads the first `n` entries of a bundle (which the caller has verified).
 pub fn read_entries(reader: impl BufRead, n: u64) -> std::io::Result<Vec<Recorded>> {
     let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0).min(1 << 24));
@@ -139,7 +191,20 @@ pub fn check_report(
         return Err(Difference::TooShort { covers: n, holds });
     }
     let covered = &entries[..n as usize];
-    let checkpoint = Checkpoint::open(&stated.anchor.checkpoint, ledger_key)
+    // The key that signs a checkpoint of size n is the trusted genesis key
+    // or the last key the log rotated to before n (FORMAT.md §8.5); the
+    // bundle's check already verified the registry events read here.
+    let mut registry = Registry::from_genesis(&covered[0].event, Some(ledger_key))
+        .map_err(|e| Difference::Checkpoint(format!("the genesis: {e}")))?;
+    for e in &covered[1..] {
+        if changes_registry(e.event.body.event_type.as_str()) {
+            registry
+                .apply(e.entry.seq, &e.event)
+                .map_err(|err| Difference::Checkpoint(format!("entry {}: {err}", e.entry.seq)))?;
+        }
+    }
+    let checkpoint = registry
+        .open_checkpoint(&stated.anchor.checkpoint)
         .map_err(|e| Difference::Checkpoint(format!("not signed by the ledger key: {e}")))?;
     let root = Tree::from_leaves(covered.iter().map(|e| e.hash)).root();
     if checkpoint.size != n {

@@ -222,7 +222,14 @@ pub async fn export_bundle(
     State(state): State<AppState>,
     _query: Query<NoQuery>,
 ) -> ApiResult<Response> {
-    let ledger_key = state.sequencer.snapshot().registry.ledger_key().clone();
+    // The header names the genesis key, the one an auditor trusts; a
+    // rotation is read from the entries (FORMAT.md §8.5).
+    let ledger_key = state
+        .sequencer
+        .snapshot()
+        .registry
+        .genesis_ledger_key()
+        .clone();
     // The latest stored checkpoint, not this process's view: with several
     // processes on one database, another may have appended since.
     let size = state

@@ -112,7 +112,7 @@ pub async fn quarterly_report(
         .map_err(report_error)?;
     let anchor = reports::anchor(
         &state.store,
-        state.sequencer.snapshot().ledger_key(),
+        &state.sequencer.snapshot().registry,
         q.as_of.map(|p| p.0),
     )
     .await

@@ -237,9 +237,11 @@ pub struct KeyRecordDoc {
     role: String,
     /// For a source key, the event types it may sign.
     types: Vec<String>,
-    /// The seq of the entry that registered it.
+    /// The seq of the entry that registered it (for a ledger key other
+    /// than the genesis key, the rotation to it).
     registered_at: u64,
-    /// The seq of the entry that revoked it, if any.
+    /// The seq of the entry that revoked it, if any (for a ledger key, the
+    /// rotation that retired it).
     revoked_at: Option<u64>,
 }
 
@@ -248,7 +250,8 @@ pub struct KeyRecordDoc {
 pub struct KeysView {
     /// The registry includes every registry entry with `seq <= as_of`.
     pub as_of: u64,
-    /// The ledger's C2SP verifier key.
+    /// The ledger's C2SP verifier key as of `as_of`: the genesis key, or
+    /// the last key the ledger rotated to (FORMAT.md §8.5).
     pub ledger_key: String,
     /// Every key, revoked ones included.
     #[schema(value_type = Vec<KeyRecordDoc>)]

@@ -29,7 +29,7 @@ use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::CheckpointKeys as _;
 use daicho_store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -180,9 +180,19 @@ pub async fn backup(cfg: &BackupConfig) -> anyhow::Result<()> {
 /// Writes every file of the backup into `out` and returns its manifest.
 async fn write(dir: &DataDir, url: &str, out: &Path) -> anyhow::Result<Manifest> {
     let ledger_key = keyfile::read_public(&dir.ledger_vkey())?;
+    // Which key signs a checkpoint of each size, from the registry entries
+    // (FORMAT.md §8.5); an online read, like the copy below.
+    let registry = {
+        let store = Store::open(url)
+            .await
+            .with_context(|| format!("opening the database {}", redact(url)))?;
+        let registry = crate::sequencer::stored_registry(&store, &ledger_key).await;
+        store.close().await;
+        registry.context("reading the ledger's key registry")?
+    };
     // First the note, then the database: see the module's documentation.
     let Some((saved, note)) = LastCheckpointFile::new(dir.last_checkpoint())
-        .read(&ledger_key)
+        .read(&registry)
         .context("reading the last-checkpoint files")?
     else {
         bail!(
@@ -223,7 +233,8 @@ async fn write(dir: &DataDir, url: &str, out: &Path) -> anyhow::Result<Manifest>
     let Some(latest) = checked? else {
         bail!("the copied database holds no checkpoint");
     };
-    let cp = Checkpoint::open(&latest.note, &ledger_key)
+    let cp = registry
+        .open_checkpoint(&latest.note)
         .context("the copied database's newest checkpoint is not this ledger's")?;
     if cp.size < saved.size {
         bail!(

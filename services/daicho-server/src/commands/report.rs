@@ -89,7 +89,8 @@ async fn from_data_dir(cfg: &ReportConfig, dir: &DataDir) -> anyhow::Result<(Vec
     let result = async {
         let today = tokyo_date(time::OffsetDateTime::now_utc());
         reports::check_quarter(&store, cfg.fy, cfg.quarter, today).await?;
-        let anchor = reports::anchor(&store, &ledger_key, cfg.as_of).await?;
+        let registry = crate::sequencer::stored_registry(&store, &ledger_key).await?;
+        let anchor = reports::anchor(&store, &registry, cfg.as_of).await?;
         let size = anchor.tree_size;
         let bar = progress_bar(size);
         let progress = |n: u64| {

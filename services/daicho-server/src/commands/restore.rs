@@ -24,7 +24,7 @@ use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::{Checkpoint, CheckpointKeys as _};
 use daicho_core::keys::NoteVerifier;
 use daicho_store::Store;
 use futures_util::TryStreamExt as _;
@@ -42,6 +42,9 @@ struct Verified {
     newest: Checkpoint,
     /// Its signed note.
     note: String,
+    /// The ledger's current key: the genesis key, or the last it rotated
+    /// to (FORMAT.md §8.5).
+    current_key: NoteVerifier,
 }
 
 /// Restores `--from` into `--data-dir`.
@@ -171,7 +174,7 @@ impl Target {
                 let private = cfg
                     .keys_from
                     .as_deref()
-                    .map(|keys| private_keys(keys, backup))
+                    .map(|keys| private_keys(keys, backup, &verified.current_key))
                     .transpose()?;
                 for d in [dir.root().to_owned(), dir.keys_dir()] {
                     fs::DirBuilder::new()
@@ -229,25 +232,30 @@ impl Target {
     }
 }
 
-/// The private keys in `keys` (`ledger.key`, `admin.key`), which must be
-/// those whose verifier keys the backup holds.
+/// The private keys in `keys` (`ledger.key`, `admin.key`): the ledger's
+/// current key (`current`, the genesis key until a rotation), and the
+/// administrator key whose verifier key the backup holds.
 fn private_keys(
     keys: &Path,
     backup: &BackupDir,
+    current: &NoteVerifier,
 ) -> anyhow::Result<(daicho_core::keys::NoteSigner, daicho_core::keys::NoteSigner)> {
     let ledger = keyfile::read_private(&keys.join("ledger.key"))?;
     let admin = keyfile::read_private(&keys.join("admin.key"))?;
-    for (key, public) in [
-        (&ledger, backup.ledger_vkey()),
-        (&admin, backup.admin_vkey()),
-    ] {
-        if *key.verifier() != keyfile::read_public(&public)? {
-            bail!(
-                "the private key in {} is not the one whose verifier key is {}",
-                keys.display(),
-                public.display()
-            );
-        }
+    if ledger.verifier() != current {
+        bail!(
+            "the ledger key in {} is not the ledger's current key {current}: after a rotation, \
+             the copy of the keys must hold the new ledger.key (docs/OPERATIONS.md, \"Rotating \
+             the ledger key\")",
+            keys.display()
+        );
+    }
+    if *admin.verifier() != keyfile::read_public(&backup.admin_vkey())? {
+        bail!(
+            "the private key in {} is not the one whose verifier key is {}",
+            keys.display(),
+            backup.admin_vkey().display()
+        );
     }
     Ok((ledger, admin))
 }
@@ -301,12 +309,6 @@ async fn verify(
     }
     let saved = fs::read_to_string(backup.last_checkpoint())
         .with_context(|| format!("reading {}", backup.last_checkpoint().display()))?;
-    let saved_cp = Checkpoint::open(&saved, ledger_key).map_err(|e| {
-        refused(format!(
-            "its last-checkpoint note is not signed by the ledger key {ledger_key}: {e}"
-        ))
-    })?;
-
     let store = Store::open(&format!("sqlite://{}", database.display()))
         .await
         .map_err(|e| refused(format!("its database does not open: {e:#}")))?;
@@ -320,17 +322,27 @@ async fn verify(
             .latest_checkpoint()
             .await?
             .ok_or_else(|| refused("its database holds no checkpoint".into()))?;
+        // Which key signs a checkpoint of each size (FORMAT.md §8.5); the
+        // entries it is read from are verified below with the rest.
+        let registry = crate::sequencer::stored_registry(&store, ledger_key)
+            .await
+            .map_err(|e| refused(format!("its key registry: {e:#}")))?;
         let mut out = std::io::BufWriter::new(fs::File::create(&bundle)?);
         let mut stream = Box::pin(bundle_stream(store.clone(), ledger_key, latest.size));
         while let Some(chunk) = stream.try_next().await? {
             out.write_all(&chunk)?;
         }
         out.flush()?;
-        anyhow::Ok(latest)
+        anyhow::Ok((latest, registry))
     }
     .await;
     store.close().await;
-    let latest = written?;
+    let (latest, registry) = written?;
+    let saved_cp = registry.open_checkpoint(&saved).map_err(|e| {
+        refused(format!(
+            "its last-checkpoint note is not signed by the ledger key for its size: {e}"
+        ))
+    })?;
 
     // The auditor's checks, run as `daicho-verify BUNDLE --ledger-key
     // keys/ledger.vkey --since last-checkpoint` runs them.
@@ -355,7 +367,8 @@ async fn verify(
             saved_cp.size
         )));
     }
-    let newest = Checkpoint::open(&latest.note, ledger_key)
+    let newest = registry
+        .open_checkpoint(&latest.note)
         .map_err(|e| refused(format!("its newest checkpoint: {e}")))?;
     if newest.size != manifest.tree_size {
         return Err(refused(format!(
@@ -366,5 +379,6 @@ async fn verify(
     Ok(Verified {
         newest,
         note: latest.note,
+        current_key: registry.ledger_key().clone(),
     })
 }

@@ -34,6 +34,16 @@ pub enum StartError {
     /// The genesis entry is not a valid genesis for this ledger key.
     #[error("the genesis entry is not one of this ledger key")]
     Genesis(#[source] RegistryError),
+    /// The data directory does not hold the ledger's current key: the
+    /// database belongs to another ledger, or a rotation of the ledger
+    /// key was not installed on this instance.
+    #[error(
+        "refusing to start: the ledger's current key is {0}, and this data directory does not \
+         hold it (keys/ledger.key, keys/ledger.previous.key, keys/ledger.next.key). Either the \
+         database is another ledger's, or the ledger key was rotated on another instance and \
+         its key files were not copied here (docs/OPERATIONS.md, \"Rotating the ledger key\")."
+    )]
+    KeyNotHeld(String),
     /// The database contradicts itself (a gap, a checkpoint that does not
     /// match the entries, …): it was changed by something other than daicho,
     /// or its file or log was damaged.

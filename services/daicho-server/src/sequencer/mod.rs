@@ -76,6 +76,11 @@ pub struct SequencerConfig {
     pub queue_depth: usize,
     /// The clock.
     pub clock: Clock,
+    /// Ledger keys this instance holds besides the one it starts with: the
+    /// previous key during a rotation's overlap, the next one while a
+    /// rotation is under way (FORMAT.md §8.5). Each checkpoint is signed by
+    /// the registry's current key, and by the previous one when it is held.
+    pub extra_keys: Vec<daicho_core::keys::NoteSigner>,
 }
 
 impl SequencerConfig {
@@ -88,7 +93,14 @@ impl SequencerConfig {
             max_group_entries: 10_000,
             queue_depth: 4096,
             clock: system_clock(),
+            extra_keys: Vec::new(),
         }
+    }
+
+    /// The same configuration with more ledger keys held.
+    pub fn with_extra_keys(mut self, keys: Vec<daicho_core::keys::NoteSigner>) -> SequencerConfig {
+        self.extra_keys = keys;
+        self
     }
 
     /// The same configuration with another clock.
@@ -162,7 +174,7 @@ impl Snapshot {
         read(&self.ledger).tree().root_at(size)
     }
 
-    /// The ledger's checkpoint key.
+    /// The ledger's current checkpoint key.
     pub fn ledger_key(&self) -> &NoteVerifier {
         self.registry.ledger_key()
     }
@@ -293,7 +305,8 @@ impl Sequencer {
     pub async fn registry_as_of(&self, seq: u64) -> Result<Registry, ReadError> {
         let snapshot = self.snapshot();
         let events = self.inner.store.registry_events().await?;
-        rebuild_registry(&events, seq, snapshot.ledger_key()).map_err(|e| match e {
+        let genesis_key = snapshot.registry.genesis_ledger_key();
+        rebuild_registry(&events, seq, Some(genesis_key)).map_err(|e| match e {
             LoadError::Store(e) => ReadError::Store(e),
             other => ReadError::Corrupt(other.to_string()),
         })
@@ -367,6 +380,19 @@ impl Sequencer {
         }
         Ok(())
     }
+}
+
+/// The key registry as the store holds it now, its genesis checked against
+/// `genesis_key` (the ledger's `keys/ledger.vkey`): for the commands that
+/// open a ledger's checkpoints without running the sequencer, since after
+/// a rotation (FORMAT.md §8.5) the key that signs a checkpoint depends on
+/// its size.
+pub async fn stored_registry(
+    store: &Store,
+    genesis_key: &NoteVerifier,
+) -> anyhow::Result<Registry> {
+    let events = store.registry_events().await?;
+    rebuild_registry(&events, u64::MAX, Some(genesis_key)).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The outcome of an append: the receipts, and how many entries the

@@ -5,7 +5,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::{Checkpoint, CheckpointKeys as _};
 use daicho_core::entry::Recorded;
 use daicho_core::event::SignedEvent;
 use daicho_core::keys::{NoteSigner, NoteVerifier};
@@ -53,19 +53,25 @@ impl Sequencer {
         signer: NoteSigner,
         cfg: SequencerConfig,
     ) -> Result<Sequencer, StartError> {
-        let verifier = signer.verifier().clone();
+        let mut keys = vec![signer];
+        for k in cfg.extra_keys.iter().cloned() {
+            if !keys.iter().any(|h| h.verifier() == k.verifier()) {
+                keys.push(k);
+            }
+        }
         // Before anything is read: a damaged page could otherwise be read
         // as entries (SQLite keeps no checksum of a page's content), and
         // the tree built from them served. PostgreSQL checks its own pages.
         store.check_integrity().await?;
-        let loaded = load(&store, &verifier).await.map_err(|e| match e {
+        let loaded = load(&store).await.map_err(|e| match e {
             LoadError::Store(e) => StartError::from(e),
             LoadError::Empty => StartError::Uninitialised,
             LoadError::Genesis(e) => StartError::Genesis(e),
             LoadError::Corrupt(s) => StartError::Corrupt(s),
         })?;
+        signers(&keys, loaded.ledger.registry()).map_err(StartError::KeyNotHeld)?;
         let file = LastCheckpointFile::new(&cfg.last_checkpoint);
-        check_against_file(&loaded.ledger, &file, &verifier, cfg.accept_rollback)?;
+        check_against_file(&loaded.ledger, &file, cfg.accept_rollback)?;
         // The database extends the file (checked above), so a file that
         // cannot be brought up to date only lags, as it may after any
         // crash: the service starts and serves reads on a full disk, and
@@ -89,7 +95,7 @@ impl Sequencer {
         let health = Arc::new(RwLock::new(WriterHealth::Ok));
         let writer = Writer {
             store: store.clone(),
-            signer,
+            keys,
             ledger,
             registry,
             last_signed: loaded.checkpoint,
@@ -144,10 +150,27 @@ pub(super) enum LoadError {
     Corrupt(String),
 }
 
+/// The keys a checkpoint is signed with under `registry`: the current
+/// ledger key, then the previous one if `keys` holds it (a rotation's
+/// overlap, FORMAT.md §8.5). Refused when `keys` lacks the current key,
+/// with that key in words.
+pub(super) fn signers<'a>(
+    keys: &'a [NoteSigner],
+    registry: &Registry,
+) -> Result<Vec<&'a NoteSigner>, String> {
+    let held = |v: &NoteVerifier| keys.iter().find(|k| k.verifier() == v);
+    let current = held(registry.ledger_key()).ok_or_else(|| registry.ledger_key().to_string())?;
+    let mut out = vec![current];
+    out.extend(registry.previous_ledger_key().and_then(held));
+    Ok(out)
+}
+
 /// Rebuilds the ledger from the store: the tree from the leaf hashes, the
 /// head, the registry from the registry entries, and the checkpoint stored
-/// for that size, which must open under the ledger key and match the tree.
-pub(super) async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loaded, LoadError> {
+/// for that size, which must open under the ledger key for its size and
+/// match the tree. Whether this instance holds that key is the caller's
+/// check.
+pub(super) async fn load(store: &Store) -> Result<Loaded, LoadError> {
     let leaves = store.leaf_hashes(0).await?;
     let Some(&last) = leaves.last() else {
         return Err(LoadError::Empty);
@@ -165,12 +188,13 @@ pub(super) async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loade
         )));
     }
     let events = store.registry_events().await?;
-    let registry = rebuild_registry(&events, size - 1, verifier)?;
+    let registry = rebuild_registry(&events, size - 1, None)?;
     let note = store
         .checkpoint_at(size)
         .await?
         .ok_or_else(|| LoadError::Corrupt(format!("no signed checkpoint for the size {size}")))?;
-    let checkpoint = Checkpoint::open(&note, verifier)
+    let checkpoint = registry
+        .open_checkpoint(&note)
         .map_err(|e| LoadError::Corrupt(format!("the checkpoint for size {size}: {e}")))?;
     if checkpoint.size != size || checkpoint.root != tree.root() {
         return Err(LoadError::Corrupt(format!(
@@ -185,18 +209,18 @@ pub(super) async fn load(store: &Store, verifier: &NoteVerifier) -> Result<Loade
 }
 
 /// The registry after the registry entries with seq up to `upto`. The
-/// genesis is checked against the trusted ledger key; later entries were
+/// genesis is checked against `genesis_key` if given; later entries were
 /// authorised when they were appended and are only applied.
 pub(super) fn rebuild_registry(
     events: &[Recorded],
     upto: u64,
-    verifier: &NoteVerifier,
+    genesis_key: Option<&NoteVerifier>,
 ) -> Result<Registry, LoadError> {
     let Some(genesis) = events.first().filter(|e| e.entry.seq == 0) else {
         return Err(LoadError::Corrupt("entry 0 is not a genesis entry".into()));
     };
     let mut registry =
-        Registry::from_genesis(&genesis.event, Some(verifier)).map_err(LoadError::Genesis)?;
+        Registry::from_genesis(&genesis.event, genesis_key).map_err(LoadError::Genesis)?;
     for e in events[1..].iter().take_while(|e| e.entry.seq <= upto) {
         registry
             .apply(e.entry.seq, &e.event)
@@ -210,10 +234,9 @@ pub(super) fn rebuild_registry(
 fn check_against_file(
     ledger: &Ledger,
     file: &LastCheckpointFile,
-    verifier: &NoteVerifier,
     accept_rollback: bool,
 ) -> Result<(), StartError> {
-    let Some((cp, _)) = file.read_for_start(verifier, accept_rollback)? else {
+    let Some((cp, _)) = file.read_for_start(ledger.registry(), accept_rollback)? else {
         // `initialise` writes the file, so on SQLite a missing file means it
         // was lost; but an instance that joins a shared PostgreSQL ledger
         // starts without one, so a missing file is accepted and written.

@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::{Checkpoint, CheckpointKeys as _};
 use daicho_core::event::EventId;
 use daicho_core::keys::NoteSigner;
 use daicho_core::ledger::Ledger;
@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use super::error::{AppendError, GroupError, SharedError};
 use super::fork_guard::check_consistent;
 use super::staging::{self, changes_registry, Body, StagedGroup};
-use super::startup::{load, LoadError};
+use super::startup::{load, signers, LoadError};
 use super::{read, snapshot_of, write, Answer, Clock, Message, Request, Snapshot, WriterHealth};
 
 /// Whether the in-memory ledger can be trusted to match the database.
@@ -44,7 +44,8 @@ pub(super) enum Health {
 /// The writer task's state. Only the writer changes the ledger.
 pub(super) struct Writer {
     pub(super) store: Store,
-    pub(super) signer: NoteSigner,
+    /// The ledger keys this instance holds (see `startup::signers`).
+    pub(super) keys: Vec<NoteSigner>,
     pub(super) ledger: Arc<RwLock<Ledger>>,
     pub(super) registry: Arc<Registry>,
     /// The last checkpoint signed (or found at start-up and after catching
@@ -245,9 +246,12 @@ impl Writer {
                 .map_err(|e| GroupError::Refused(format!("from the database: {e}")))?
         };
         let latest = latest.ok_or_else(|| GroupError::Refused("no stored checkpoint".into()))?;
-        let cp = Checkpoint::open(&latest.note, self.signer.verifier()).map_err(|e| {
-            GroupError::Refused(format!("the stored checkpoint {}: {e}", latest.size))
-        })?;
+        let cp = read(&self.ledger)
+            .registry()
+            .open_checkpoint(&latest.note)
+            .map_err(|e| {
+                GroupError::Refused(format!("the stored checkpoint {}: {e}", latest.size))
+            })?;
         {
             let ledger = read(&self.ledger);
             if cp.size != ledger.size() || cp.root != ledger.tree().root() {
@@ -272,12 +276,10 @@ impl Writer {
     /// Rebuilds the in-memory ledger from the database after a failed
     /// commit, and settles whether the checkpoint signed for it counts.
     async fn reload(&mut self) -> Result<(), GroupError> {
-        let loaded = load(&self.store, self.signer.verifier())
-            .await
-            .map_err(|e| match e {
-                LoadError::Store(e) => GroupError::Store(e),
-                other => GroupError::Refused(other.to_string()),
-            })?;
+        let loaded = load(&self.store).await.map_err(|e| match e {
+            LoadError::Store(e) => GroupError::Store(e),
+            other => GroupError::Refused(other.to_string()),
+        })?;
         let pending = match &mut self.health {
             Health::Stale { pending } => pending.take(),
             Health::InStep | Health::Broken(_) => None,
@@ -308,8 +310,14 @@ impl Writer {
         let ledger = read(&self.ledger);
         let cp = ledger.checkpoint();
         check_consistent(ledger.tree(), &self.last_signed, &cp)?;
-        let note = cp.sign(&self.signer);
-        Ok((cp, note))
+        let signers = signers(&self.keys, ledger.registry()).map_err(|key| {
+            GroupError::Refused(format!(
+                "this instance does not hold the ledger's current key {key}: the ledger key \
+                 was rotated by another instance; install its key files here and restart \
+                 (docs/OPERATIONS.md, \"Rotating the ledger key\")"
+            ))
+        })?;
+        Ok((cp.clone(), cp.sign_all(&signers)))
     }
 
     /// Records how the last group commit went, for readiness.

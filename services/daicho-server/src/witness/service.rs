@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use daicho_core::checkpoint::{Checkpoint, CheckpointError};
+use daicho_core::checkpoint::{Checkpoint, CheckpointError, CheckpointKeys};
 use daicho_core::cosignature::{note_body, WitnessSigner};
 use daicho_core::keys::NoteVerifier;
 use daicho_core::merkle::verify_consistency;
@@ -75,10 +75,11 @@ impl Witness {
     }
 
     /// The size and root of the last checkpoint cosigned for the log.
-    fn saved(&self, log: &NoteVerifier) -> anyhow::Result<Option<Checkpoint>> {
-        let path = self.state_file(log.name());
+    fn saved(&self, log: &LogKeys<'_>) -> anyhow::Result<Option<Checkpoint>> {
+        let path = self.state_file(log.origin());
         match fs::read_to_string(&path) {
-            Ok(note) => Checkpoint::open(&note, log)
+            Ok(note) => log
+                .open_checkpoint(&note)
                 .map(Some)
                 .with_context(|| format!("the saved checkpoint {} does not open", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -88,8 +89,8 @@ impl Witness {
 
     /// Replaces the saved checkpoint durably: a new file, synced, renamed
     /// over the old one, and the directory synced.
-    fn save(&self, log: &NoteVerifier, note: &str) -> anyhow::Result<()> {
-        let path = self.state_file(log.name());
+    fn save(&self, log: &LogKeys<'_>, note: &str) -> anyhow::Result<()> {
+        let path = self.state_file(log.origin());
         let dir = path.parent().expect("a file in logs/");
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let tmp = path.with_extension("tmp");
@@ -122,6 +123,33 @@ impl Witness {
     }
 }
 
+/// The keys a witness knows for one log (one origin): usually one; two
+/// while the log rotates its key (FORMAT.md §8.5), when the operator lists
+/// both with `--log-key`. A note opens when it carries a line of one of
+/// them, and no line of any of them fails (§7.2).
+struct LogKeys<'a>(Vec<&'a NoteVerifier>);
+
+impl LogKeys<'_> {
+    fn origin(&self) -> &str {
+        self.0[0].name()
+    }
+}
+
+impl CheckpointKeys for LogKeys<'_> {
+    fn open_checkpoint(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        let mut opened = None;
+        let mut unsigned = None;
+        for key in &self.0 {
+            match Checkpoint::open(note, key) {
+                Ok(cp) => opened = Some(cp),
+                Err(e @ CheckpointError::NotSignedByKey(_)) => unsigned = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        opened.ok_or_else(|| unsigned.expect("at least one key"))
+    }
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,
@@ -138,10 +166,11 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
     let origin = req.note.split('\n').next().unwrap_or_default();
-    let Some(log) = w.logs.iter().find(|l| l.name() == origin) else {
+    let log = LogKeys(w.logs.iter().filter(|l| l.name() == origin).collect());
+    if log.0.is_empty() {
         return text(StatusCode::NOT_FOUND, format!("unknown log {origin:?}\n"));
-    };
-    let cp = match Checkpoint::open(&req.note, log) {
+    }
+    let cp = match log.open_checkpoint(&req.note) {
         Ok(cp) => cp,
         Err(e @ (CheckpointError::NotSignedByKey(_) | CheckpointError::BadSignature(_))) => {
             return text(StatusCode::FORBIDDEN, format!("{e}\n"))
@@ -149,7 +178,7 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
     let _guard = w.lock.lock().await;
-    let saved = match w.saved(log) {
+    let saved = match w.saved(&log) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(
@@ -204,7 +233,7 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response
             format!("the consistency proof from size {saved_size} does not hold: the checkpoint is not an extension of the one this witness cosigned\n"),
         );
     }
-    if let Err(e) = w.save(log, &req.note) {
+    if let Err(e) = w.save(&log, &req.note) {
         tracing::error!(
             error = format!("{e:#}"),
             origin,

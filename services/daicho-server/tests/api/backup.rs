@@ -323,7 +323,7 @@ async fn a_tampered_backup_is_refused_and_nothing_is_written() {
             Box::new(move |d: &Path| {
                 std::fs::write(d.join("keys/ledger.vkey"), format!("{other_key}\n")).unwrap()
             }),
-            "is not signed by the ledger key".to_owned(),
+            "the genesis names ledger key".to_owned(),
         ),
     ];
     for (i, (what, tamper, expected)) in cases.iter().enumerate() {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use daicho_core::bundle::{parse_line, Line};
-use daicho_core::checkpoint::Checkpoint;
+use daicho_core::checkpoint::{Checkpoint, CheckpointKeys as _};
 use daicho_core::event::{EventId, EventType, Label, SignedEvent};
 use daicho_core::keys::{NoteSigner, NoteVerifier};
 use daicho_core::ledger::Ledger;
@@ -378,7 +378,9 @@ pub fn verify_bundle(bytes: &[u8], ledger_key: &NoteVerifier) -> u64 {
     let tree = ledger.tree();
     assert!(!checkpoints.is_empty(), "no checkpoint");
     for note in checkpoints {
-        let cp = Checkpoint::open(&note, ledger_key).unwrap();
+        // The key for its size: the trusted genesis key, or the key the
+        // log rotated to (FORMAT.md §8.5).
+        let cp = ledger.registry().open_checkpoint(&note).unwrap();
         assert!(
             cp.size >= 1 && cp.size <= tree.size(),
             "checkpoint beyond the entries"

@@ -123,7 +123,7 @@ async fn cosigned(app: &TestApp, size: u64, witnesses: &[WitnessVerifier]) -> St
     }
 }
 
-async fn add_checkpoint(url: &str, req: &AddCheckpoint) -> (u16, String) {
+pub async fn add_checkpoint(url: &str, req: &AddCheckpoint) -> (u16, String) {
     let res = Client::new(url)
         .unwrap()
         .exchange(
