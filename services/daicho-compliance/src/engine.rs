@@ -157,6 +157,13 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
         } => ageing(cx, open, close, threshold),
         Check::ForbiddenAfter { ending, acts } => forbidden_after(cx, ending, acts),
         Check::PriorAct { first, then } => prior_act(cx, first, then),
+        Check::ReleasedAtEnding {
+            ending,
+            held,
+            items,
+            released,
+            threshold,
+        } => released_at_ending(cx, ending, held, items, released, threshold),
         Check::Lifecycle {
             subject,
             transitions,
@@ -915,6 +922,164 @@ fn forbidden_after(cx: &Context<'_>, ending: &Selector, acts: &Selector) -> Vec<
                     ),
                 ),
             );
+        }
+    }
+    out
+}
+
+/// One move of an item: a subject came to hold it, or it was released.
+enum Move<'a> {
+    Held(&'a Fact, String),
+    Released(&'a Fact),
+}
+
+impl<'a> Move<'a> {
+    fn fact(&self) -> &'a Fact {
+        match self {
+            Move::Held(f, _) | Move::Released(f) => f,
+        }
+    }
+}
+
+/// What each subject held when an ending came is released within the
+/// latency (第14条第8号). The item's moves are taken in the order they
+/// happened; a hold that was still the item's last move when the holder's
+/// next ending came is to be released, by a release of the item or a hold
+/// by someone else. A subject may end more than once (transferred twice).
+fn released_at_ending(
+    cx: &Context<'_>,
+    ending: &Selector,
+    held: &Selector,
+    items: &[String],
+    released: &[String],
+    threshold: &str,
+) -> Vec<Raw> {
+    let limit = &cx.thresholds.latencies[threshold];
+    let mut ended: FxHashMap<String, Vec<&Fact>> = FxHashMap::default();
+    for e in cx.state.of_types(&ending.types) {
+        if !ending.selects(&e.payload) {
+            continue;
+        }
+        if let Some(s) = e.text(&ending.subject) {
+            ended.entry(s).or_default().push(e);
+        }
+    }
+    if ended.is_empty() {
+        return Vec::new();
+    }
+    for ends in ended.values_mut() {
+        ends.sort_by_key(|e| (e.occurred_at, e.seq));
+    }
+    let item_of = |f: &Fact| items.iter().find_map(|p| f.text(p));
+    let mut moves: FxHashMap<String, Vec<Move<'_>>> = FxHashMap::default();
+    for f in cx.state.of_types(&held.types) {
+        if !held.selects(&f.payload) {
+            continue;
+        }
+        if let (Some(item), Some(holder)) = (item_of(f), f.text(&held.subject)) {
+            moves.entry(item).or_default().push(Move::Held(f, holder));
+        }
+    }
+    for f in cx.state.of_types(released) {
+        if let Some(item) = item_of(f) {
+            moves.entry(item).or_default().push(Move::Released(f));
+        }
+    }
+    let mut moves: Vec<(String, Vec<Move<'_>>)> = moves.into_iter().collect();
+    moves.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let words = format!("{}（{}）", limit.words_ja, limit.figure_ja());
+    let mut out = Vec::new();
+    for (item, mut ms) in moves {
+        ms.sort_by_key(|m| (m.fact().occurred_at, m.fact().seq));
+        for (i, m) in ms.iter().enumerate() {
+            let Move::Held(h, holder) = m else {
+                continue;
+            };
+            // The holder's first ending at or after the hold, if the hold
+            // was still the item's last move then.
+            let Some(e) = ended
+                .get(holder)
+                .and_then(|ends| ends.iter().find(|e| e.occurred_at >= h.occurred_at))
+            else {
+                continue;
+            };
+            if ms
+                .get(i + 1)
+                .is_some_and(|n| n.fact().occurred_at <= e.occurred_at)
+            {
+                continue;
+            }
+            let due = limit.due(e.occurred_at, cx.calendar);
+            if due >= cx.horizon && e.occurred_at >= cx.horizon {
+                continue;
+            }
+            let release = ms[i + 1..].iter().find(|n| match n {
+                Move::Released(_) => true,
+                Move::Held(_, other) => other != holder,
+            });
+            let what_ja = format!(
+                "{}の{}（{}）の時点で貸与されていた{}（{}の{}）",
+                time_ja(e.occurred_at),
+                e.event_type,
+                holder,
+                item,
+                time_ja(h.occurred_at),
+                h.event_type
+            );
+            match release.map(Move::fact) {
+                Some(r) if r.occurred_at <= due => {}
+                Some(r) => {
+                    let mut f = raw(
+                        FindingKind::Overdue,
+                        Some(holder.clone()),
+                        vec![h.seq, e.seq, r.seq],
+                        due,
+                    )
+                    .anchored(e.seq)
+                    .says(
+                        format!(
+                            "{what_ja}の返却が{}の{}で記録され、{words}の期限を過ぎていた。",
+                            time_ja(r.occurred_at),
+                            r.event_type
+                        ),
+                        format!(
+                            "{item}, held by {holder} through {} ({}), came back by {} only on {}, beyond {} after {} on {}.",
+                            h.event_type,
+                            date_en(h.occurred_at),
+                            r.event_type,
+                            date_en(r.occurred_at),
+                            limit.figure_en(),
+                            e.event_type,
+                            date_en(e.occurred_at)
+                        ),
+                    );
+                    f.resolved = Some((r.seq, r.occurred_at));
+                    if due < cx.horizon {
+                        out.push(f);
+                    }
+                }
+                None if due < cx.horizon => out.push(
+                    raw(
+                        FindingKind::Overdue,
+                        Some(holder.clone()),
+                        vec![h.seq, e.seq],
+                        due,
+                    )
+                    .anchored(e.seq)
+                    .says(
+                        format!("{what_ja}の返却の記録がない（{words}）。"),
+                        format!(
+                            "{item}, held by {holder} through {} ({}), has no return recorded after {} on {} (due within {}).",
+                            h.event_type,
+                            date_en(h.occurred_at),
+                            e.event_type,
+                            date_en(e.occurred_at),
+                            limit.figure_en()
+                        ),
+                    ),
+                ),
+                None => {}
+            }
         }
     }
     out

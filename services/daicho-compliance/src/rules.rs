@@ -243,6 +243,26 @@ pub enum Check {
         /// The act that must follow it.
         then: Selector,
     },
+    /// What a subject holds when an event ends it is released within a
+    /// latency (第14条第8号: 異動、退職等により業務を離れる場合には、利用して
+    /// いた情報資産を返却すること). An item is held by the subject whose
+    /// `held` event for it came last; it is released by a `released` event
+    /// for it, or by a `held` event for it that names another subject.
+    ReleasedAtEnding {
+        /// What ends the subject.
+        ending: Selector,
+        /// What makes a subject hold an item; its `subject` points to the
+        /// holder.
+        held: Selector,
+        /// Pointers to the item's id in the `held` and `released` events:
+        /// the first that holds a text names the item.
+        items: Vec<String>,
+        /// The event types that release an item.
+        released: Vec<String>,
+        /// The name of a latency: how long after the ending the release
+        /// may come.
+        threshold: String,
+    },
     /// Each subject moves through states; an event that does not fit its
     /// subject's history is an inconsistent record.
     Lifecycle {
@@ -295,6 +315,7 @@ impl Check {
             Check::OpenItemAgeing { .. } => "open_item_ageing",
             Check::ForbiddenAfter { .. } => "forbidden_after",
             Check::PriorAct { .. } => "prior_act",
+            Check::ReleasedAtEnding { .. } => "released_at_ending",
             Check::Lifecycle { .. } => "lifecycle",
         }
     }
@@ -334,6 +355,16 @@ impl Check {
             Check::PriorAct { first, then } => {
                 out.extend(sel(first));
                 out.extend(sel(then));
+            }
+            Check::ReleasedAtEnding {
+                ending,
+                held,
+                released,
+                ..
+            } => {
+                out.extend(sel(ending));
+                out.extend(sel(held));
+                out.extend(released.iter().map(String::as_str));
             }
             Check::Lifecycle { transitions, .. } => {
                 out.extend(transitions.iter().map(|t| t.event_type.as_str()))
@@ -597,7 +628,9 @@ fn check_rules(
                     }
                 }
             }
-            Check::Latency { threshold, .. } if !thresholds.latencies.contains_key(threshold) => {
+            Check::Latency { threshold, .. } | Check::ReleasedAtEnding { threshold, .. }
+                if !thresholds.latencies.contains_key(threshold) =>
+            {
                 out.push((
                     at("/check/threshold"),
                     format!("no latency named {threshold:?}"),
@@ -693,6 +726,16 @@ fn pointers_of(check: &Check) -> Vec<&str> {
         Check::PriorAct { first, then } => {
             out.push(&first.subject);
             out.push(&then.subject);
+        }
+        Check::ReleasedAtEnding {
+            ending,
+            held,
+            items,
+            ..
+        } => {
+            out.push(&ending.subject);
+            out.push(&held.subject);
+            out.extend(items.iter().map(String::as_str));
         }
         Check::Lifecycle { subject, .. } => out.push(subject),
         Check::ActorRole { .. } => {}

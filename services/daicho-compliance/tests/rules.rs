@@ -451,6 +451,39 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                 vec![b("2026-05-10T10:00:00+09:00"), t()],
             )
         }
+        Check::ReleasedAtEnding {
+            ending,
+            held,
+            items,
+            released,
+            ..
+        } => {
+            let item = with(&[(items[0].as_str(), json!("PC-1"))]);
+            let mut hold = sel_payload(held, "K-1");
+            set(&mut hold, &items[0], json!("PC-1"));
+            let acts = |release_at: &str| {
+                vec![
+                    act(
+                        first(&held.types),
+                        "2026-04-10T10:00:00+09:00",
+                        "staff",
+                        hold.clone(),
+                    ),
+                    act(
+                        first(&ending.types),
+                        "2026-05-11T10:00:00+09:00",
+                        "staff",
+                        sel_payload(ending, "K-1"),
+                    ),
+                    act(first(released), release_at, "staff", item.clone()),
+                ]
+            };
+            // Returned a month after leaving; then the day after.
+            (
+                acts("2026-06-15T10:00:00+09:00"),
+                acts("2026-05-12T10:00:00+09:00"),
+            )
+        }
         Check::Lifecycle {
             subject,
             transitions,
@@ -844,4 +877,86 @@ fn the_committee_hears_only_what_the_cio_heard_first() {
         ],
     );
     assert!(none.is_empty(), "{none:?}");
+}
+
+/// 第14条第8号: what a member of staff holds when they leave comes back
+/// promptly. Only the assets still held at the ending count; an asset
+/// passed on to someone else counts as returned; a member of staff
+/// transferred twice is checked at each transfer; nothing is due before
+/// the latency has run out.
+#[test]
+fn assets_held_when_staff_leave_come_back() {
+    let rule = Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == "14-1-8.assets-returned-on-leaving")
+        .expect("the rule of 第14条第8号");
+    let assigned = |at: &str, id: &str, holder: &str| {
+        act(
+            "asset.assigned",
+            at,
+            "info_manager",
+            json!({"device": {"asset_id": id, "kind": "pc"}, "holder": {"staff_id": holder}}),
+        )
+    };
+    let returned = |at: &str, id: &str, by: &str| {
+        act(
+            "asset.returned",
+            at,
+            "info_manager",
+            json!({"asset": {"asset_id": id}, "returned_by": {"staff_id": by}, "reason": "departure"}),
+        )
+    };
+    let departed = |at: &str, who: &str| {
+        act(
+            "staff.departed",
+            at,
+            "personnel",
+            json!({"staff": {"staff_id": who}, "reason": "retirement"}),
+        )
+    };
+    let transferred = |at: &str, who: &str| {
+        act(
+            "staff.transferred",
+            at,
+            "personnel",
+            json!({"staff": {"staff_id": who}, "from_section": {"code": "0120"}, "to_section": {"code": "0130"}, "effective_date": &at[..10]}),
+        )
+    };
+    let findings = findings_of(
+        rule,
+        &[
+            assigned("2026-04-01T09:00:00+09:00", "PC-1", "K-1"),
+            assigned("2026-04-01T09:00:00+09:00", "PC-2", "K-1"),
+            assigned("2026-04-01T09:00:00+09:00", "PC-3", "K-1"),
+            assigned("2026-04-01T09:00:00+09:00", "USB-9", "K-1"),
+            // Returned before leaving: nothing to return after.
+            returned("2026-04-20T09:00:00+09:00", "USB-9", "K-1"),
+            departed("2026-05-01T17:00:00+09:00", "K-1"),
+            // PC-1 in time, PC-2 handed on the day after, PC-3 late.
+            returned("2026-05-02T09:00:00+09:00", "PC-1", "K-1"),
+            assigned("2026-05-02T09:00:00+09:00", "PC-2", "K-2"),
+            returned("2026-06-01T09:00:00+09:00", "PC-3", "K-1"),
+            // K-2: transferred twice, holding PC-2 at the second.
+            transferred("2026-04-15T09:00:00+09:00", "K-2"),
+            transferred("2026-06-10T09:00:00+09:00", "K-2"),
+            // Left on the quarter's last day: not yet due.
+            assigned("2026-04-01T09:00:00+09:00", "PC-4", "K-3"),
+            departed("2026-06-30T17:00:00+09:00", "K-3"),
+        ],
+    );
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("PC-3") && f.contains("期限を過ぎていた")),
+        "{findings:?}"
+    );
+    assert!(
+        findings.iter().any(|f| f.contains("PC-2")
+            && f.contains("K-2")
+            && f.contains("6月10日")
+            && f.contains("記録がない")),
+        "{findings:?}"
+    );
 }
