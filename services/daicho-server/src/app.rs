@@ -55,6 +55,10 @@ pub struct Limits {
     pub validate_payloads: bool,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// The greatest silence on an event stream before a keep-alive comment:
+    /// 15 s, or less when the idle timeout is shorter, so that the idle
+    /// watchdog never takes a live stream for an idle connection.
+    pub stream_keep_alive: Duration,
 }
 
 impl Limits {
@@ -69,6 +73,8 @@ impl Limits {
             max_future: Duration::from_secs(cfg.max_future_secs),
             validate_payloads: !cfg.no_payload_validation,
             request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
+            stream_keep_alive: crate::api::stream::KEEP_ALIVE
+                .min(Duration::from_secs(cfg.idle_timeout_secs.max(1)) / 2),
         }
     }
 }

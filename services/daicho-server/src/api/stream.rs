@@ -53,7 +53,9 @@ const LOCAL_TICK: Duration = Duration::from_millis(50);
 
 /// The greatest silence on a stream: a comment is sent after it. Well
 /// below `--idle-timeout-secs`' default of 60 s and the idle timeouts of
-/// common proxies, so an idle stream is not taken for a dead connection.
+/// common proxies, so an idle stream is not taken for a dead connection;
+/// a shorter `--idle-timeout-secs` shortens it to half that timeout
+/// ([`crate::app::Limits::stream_keep_alive`]).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The request header a reconnecting EventSource sends (WHATWG HTML,
@@ -86,7 +88,8 @@ pub struct StreamQuery {
 /// seq after the last entry sent is an event `checkpoint` with the note as
 /// data; one comes at the first commit boundary after `checkpoint_every`
 /// entries, and one whenever the stream has sent every stored entry.
-/// A comment is sent after 15 s without an event. On reconnection, the
+/// A comment is sent after 15 s without an event (half the idle timeout
+/// when that is shorter than 30 s). On reconnection, the
 /// `Last-Event-ID` header (the last entry's seq) replaces `after`.
 #[utoipa::path(
     get, path = "/v1/events/stream", tag = "events", operation_id = "stream_events",
@@ -143,6 +146,7 @@ pub async fn stream_events(
         .and_then(|v| v.to_str().ok())
         .and_then(auth::bearer)
         .map(auth::token_hash);
+    let keep_alive = state.limits.stream_keep_alive;
     let follower = Follower {
         state,
         token,
@@ -155,7 +159,7 @@ pub async fn stream_events(
     };
     let events = futures_util::stream::unfold(follower, Follower::step);
     let mut res = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .keep_alive(KeepAlive::new().interval(keep_alive))
         .into_response();
     // Tells nginx and its kind not to buffer the stream, so that each event
     // reaches the consumer when it is sent.

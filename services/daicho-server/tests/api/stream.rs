@@ -468,3 +468,27 @@ pub async fn event_stream_ends_on_revocation_and_shutdown(backend: Backend) {
         .expect("shutdown waited for the stream");
     assert_eq!(stream.next().await, None);
 }
+
+/// With an idle timeout below the 15 s keep-alive, the stream's comments
+/// come at half the timeout, so the idle watchdog never closes a live
+/// stream: it stays open over three idle timeouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_stream_outlives_a_short_idle_timeout() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.idle_timeout_secs = 2).await;
+    let size = app.size().await;
+    let mut consumer = Consumer::default();
+    let mut stream = open(&app, "/v1/events/stream", Some(app.token("auditor")), None)
+        .await
+        .unwrap();
+    consumer.until_checkpoint(&app, &mut stream, size).await;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(6) {
+        stream.keep_alive().await;
+    }
+    assert!(
+        stream.comments >= 6,
+        "{} keep-alives in 6 s",
+        stream.comments
+    );
+    app.stop().await;
+}
