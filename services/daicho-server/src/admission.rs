@@ -317,6 +317,7 @@ mod tests {
             max_future: Duration::from_secs(300),
             validate_payloads,
             request_timeout: Duration::from_secs(30),
+            stream_keep_alive: Duration::from_secs(15),
         }
     }
 
