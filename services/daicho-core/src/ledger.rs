@@ -64,25 +64,7 @@ pub fn genesis_event(
             types: vec![],
         },
     };
-    let serde_json::Value::Object(payload) =
-        serde_json::to_value(payload).expect("a genesis payload serialises")
-    else {
-        unreachable!("a struct serialises to an object")
-    };
-    UnsignedEvent {
-        event_id,
-        event_type: crate::event::EventType::parse(GENESIS).expect("valid type"),
-        schema_version: 1,
-        occurred_at,
-        actor: crate::event::Actor {
-            id: Label::parse(LEDGER_SOURCE).expect("valid label"),
-            role: Label::parse("ledger").expect("valid label"),
-        },
-        source: Label::parse(LEDGER_SOURCE).expect("valid label"),
-        payload,
-        key_id: ledger.key_id(),
-    }
-    .sign(ledger)
+    ledger_event(ledger, GENESIS, &payload, event_id, occurred_at)
 }
 
 /// Builds a rotation of the ledger key (FORMAT.md §8.5): signed by the
@@ -98,14 +80,26 @@ pub fn key_rotation_event(
         ledger_key: next.to_string(),
         reason: reason.to_owned(),
     };
+    ledger_event(current, LEDGER_KEY_ROTATED, &payload, event_id, occurred_at)
+}
+
+/// An event of the ledger's own (`source` and actor `daicho`, role
+/// `ledger`), signed by a ledger key.
+fn ledger_event(
+    key: &NoteSigner,
+    event_type: &str,
+    payload: &impl serde::Serialize,
+    event_id: EventId,
+    occurred_at: OccurredAt,
+) -> SignedEvent {
     let serde_json::Value::Object(payload) =
-        serde_json::to_value(payload).expect("a rotation payload serialises")
+        serde_json::to_value(payload).expect("a ledger payload serialises")
     else {
         unreachable!("a struct serialises to an object")
     };
     UnsignedEvent {
         event_id,
-        event_type: crate::event::EventType::parse(LEDGER_KEY_ROTATED).expect("valid type"),
+        event_type: crate::event::EventType::parse(event_type).expect("valid type"),
         schema_version: 1,
         occurred_at,
         actor: crate::event::Actor {
@@ -114,9 +108,9 @@ pub fn key_rotation_event(
         },
         source: Label::parse(LEDGER_SOURCE).expect("valid label"),
         payload,
-        key_id: current.key_id(),
+        key_id: key.key_id(),
     }
-    .sign(current)
+    .sign(key)
 }
 
 impl Ledger {

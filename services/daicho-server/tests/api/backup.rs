@@ -18,7 +18,7 @@ use super::harness::*;
 const BIN: &str = env!("CARGO_BIN_EXE_daicho");
 
 /// Runs `daicho` with `args`, without the environment's settings.
-fn daicho(args: &[&str]) -> Output {
+pub fn daicho(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .env_remove("DAICHO_DATABASE_URL")
@@ -42,7 +42,7 @@ fn fails(args: &[&str]) -> String {
     stderr
 }
 
-fn s(p: &Path) -> &str {
+pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 

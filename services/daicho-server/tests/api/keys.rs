@@ -5,7 +5,6 @@
 //! start; and an administrator key replaced by another.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use daicho_core::checkpoint::Checkpoint;
 use daicho_core::receipt::Receipt;
@@ -15,18 +14,8 @@ use daicho_server::data_dir::DataDir;
 use daicho_server::keyfile;
 use serde_json::json;
 
+use super::backup::{daicho, s};
 use super::harness::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_daicho");
-
-fn daicho(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("DAICHO_DATABASE_URL")
-        .env_remove("DAICHO_DATA_DIR")
-        .output()
-        .unwrap()
-}
 
 /// The standard output of a `daicho` run that must succeed.
 fn succeeds(args: &[&str]) -> String {
@@ -37,10 +26,6 @@ fn succeeds(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Restarts the app's service on its data directory (SQLite).
