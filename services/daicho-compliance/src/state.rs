@@ -187,6 +187,13 @@ const ASSET_POINTERS: [(&str, &str, &str); 4] = [
     ("/card_id", "", ""),
 ];
 
+/// Sets `slot` to `text`, allocating only when it changes.
+fn set_text(slot: &mut Option<String>, text: &str) {
+    if slot.as_deref() != Some(text) {
+        *slot = Some(text.to_owned());
+    }
+}
+
 impl State {
     /// An empty state that names forms after `catalogue`.
     pub fn new(catalogue: &Catalogue) -> State {
@@ -318,10 +325,16 @@ impl State {
             .entry(fact.event_type.clone())
             .or_default()
             .push(index);
-        self.sources
-            .entry(body.source.as_str().to_owned())
-            .or_default()
-            .push(fact.seq);
+        // Maps keyed by text are looked up before an owned key is made:
+        // nearly every entry names a source, staff, section or asset
+        // already known.
+        match self.sources.get_mut(body.source.as_str()) {
+            Some(seqs) => seqs.push(fact.seq),
+            None => {
+                self.sources
+                    .insert(body.source.as_str().to_owned(), vec![fact.seq]);
+            }
+        }
         self.fold_application(&fact, index);
         self.fold_organisation(&fact);
         self.fold_assets(&fact);
@@ -376,37 +389,46 @@ impl State {
     }
 
     fn fold_organisation(&mut self, fact: &Fact) {
-        if let Some(code) = fact.text("/section/code") {
-            let department = fact.text("/section/department/code");
-            let known = self.sections.entry(code).or_default();
-            if department.is_some() {
-                *known = department;
+        if let Some(code) = fact.text_ref("/section/code") {
+            let department = fact.text_ref("/section/department/code");
+            match self.sections.get_mut(&*code) {
+                Some(known) => {
+                    if let Some(d) = department {
+                        set_text(known, &d);
+                    }
+                }
+                None => {
+                    self.sections
+                        .insert(code.into_owned(), department.map(Cow::into_owned));
+                }
             }
         }
-        let Some(staff_id) = fact.text("/staff/staff_id") else {
+        let Some(staff_id) = fact.text_ref("/staff/staff_id") else {
             return;
         };
         let t: &str = &fact.event_type;
-        let member = self.staff.entry(staff_id).or_default();
+        if !self.staff.contains_key(&*staff_id) {
+            self.staff
+                .insert(staff_id.clone().into_owned(), StaffMember::default());
+        }
+        let member = self.staff.get_mut(&*staff_id).expect("just made sure");
         member.seqs.push(fact.seq);
         for p in ["/staff/section", "/to_section", "/to"] {
             let Some(unit) = fact.value(p) else {
                 continue;
             };
             if let Some(s) = unit.get("code").and_then(Datum::text) {
-                member.section = Some(s.into_owned());
-                member.department = unit
-                    .pointer("/department/code")
-                    .and_then(Datum::text)
-                    .map(Cow::into_owned)
-                    .or(member.department.take());
+                set_text(&mut member.section, &s);
+                if let Some(d) = unit.pointer("/department/code").and_then(Datum::text) {
+                    set_text(&mut member.department, &d);
+                }
             }
         }
         if let Some(e) = fact
-            .text("/staff/employment")
-            .or_else(|| fact.text("/employment"))
+            .text_ref("/staff/employment")
+            .or_else(|| fact.text_ref("/employment"))
         {
-            member.employment = Some(e);
+            set_text(&mut member.employment, &e);
         }
         match t {
             "staff.departed" => member.departed = true,
@@ -418,15 +440,21 @@ impl State {
     fn fold_assets(&mut self, fact: &Fact) {
         let t: &str = &fact.event_type;
         for (id_pointer, kind_pointer, class_pointer) in ASSET_POINTERS {
-            let Some(id) = fact.text(id_pointer) else {
+            let Some(id) = fact.text_ref(id_pointer) else {
                 continue;
             };
-            let asset = self.assets.entry(id).or_default();
+            if !self.assets.contains_key(&*id) {
+                self.assets
+                    .insert(id.clone().into_owned(), Asset::default());
+            }
+            let asset = self.assets.get_mut(&*id).expect("just made sure");
             asset.seqs.push(fact.seq);
-            asset.last_event = t.to_owned();
+            if asset.last_event != t {
+                t.clone_into(&mut asset.last_event);
+            }
             if !kind_pointer.is_empty() {
-                if let Some(kind) = fact.text(kind_pointer) {
-                    asset.kind = Some(kind);
+                if let Some(kind) = fact.text_ref(kind_pointer) {
+                    set_text(&mut asset.kind, &kind);
                 }
             } else if asset.kind.is_none() {
                 asset.kind = Some("ic_card".to_owned());
@@ -435,7 +463,7 @@ impl State {
                 .text_ref(class_pointer)
                 .filter(|c| matches!(&**c, "I" | "II" | "III"))
             {
-                asset.classification = Some(c.into_owned());
+                set_text(&mut asset.classification, &c);
             }
             if t.ends_with(".disposed") || t.ends_with(".retired") || t.ends_with(".decommissioned")
             {
