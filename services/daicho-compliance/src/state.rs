@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use daicho_catalogue::Catalogue;
 use daicho_core::entry::Recorded;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::Value;
@@ -45,22 +44,6 @@ pub struct Fact {
 }
 
 impl Fact {
-    /// The fact of an entry, its strings shared through `names`.
-    fn of(recorded: &Recorded, names: &mut Interner) -> Fact {
-        let body = &recorded.event.body;
-        Fact {
-            seq: recorded.entry.seq,
-            event_type: names.get(body.event_type.as_str()),
-            schema_version: body.schema_version,
-            occurred_at: body.occurred_at.instant().to_offset(JST),
-            recorded_at: recorded.entry.recorded_at.instant().to_offset(JST),
-            actor_id: names.get(body.actor.id.as_str()),
-            actor_role: names.get(body.actor.role.as_str()),
-            source: names.get(body.source.as_str()),
-            payload: Datum::from_map(&body.payload, names),
-        }
-    }
-
     /// The text at a JSON pointer into the payload (a string, or a number
     /// written as text).
     pub fn text(&self, pointer: &str) -> Option<String> {
@@ -210,35 +193,13 @@ impl State {
     }
 
     /// Folds the first entries of `entries` into a new state.
-    ///
-    /// Building each fact's compact payload is most of a fold and needs
-    /// nothing of the state, so it runs on every core, a chunk of entries
-    /// at a time, each chunk sharing names through an interner of its own
-    /// (a name is then held once per chunk rather than once per state).
-    /// The facts are then taken into the state in seq order, as
-    /// [`State::apply`] takes them one by one.
     pub fn fold<'a>(
         catalogue: &Catalogue,
         entries: impl IntoIterator<Item = &'a Recorded>,
     ) -> State {
-        /// Entries per chunk of one task.
-        const CHUNK: usize = 4096;
         let mut state = State::new(catalogue);
-        let entries: Vec<&Recorded> = entries.into_iter().collect();
-        // A few chunks per core at a time, so that the facts built and not
-        // yet taken in stay few.
-        let group = CHUNK * 4 * rayon::current_num_threads().max(1);
-        for group in entries.chunks(group) {
-            let facts: Vec<Vec<Fact>> = group
-                .par_chunks(CHUNK)
-                .map(|chunk| {
-                    let mut names = Interner::default();
-                    chunk.iter().map(|r| Fact::of(r, &mut names)).collect()
-                })
-                .collect();
-            for (recorded, fact) in group.iter().zip(facts.into_iter().flatten()) {
-                state.absorb(recorded, fact);
-            }
+        for e in entries {
+            state.apply(e);
         }
         state
     }
@@ -302,6 +263,10 @@ impl State {
         &self.assets
     }
 
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        self.interned.get(s)
+    }
+
     /// Folds in the next entry. Entries must come in seq order, each once;
     /// an entry out of order is ignored, so that the state stays the fold
     /// of a prefix of the ledger.
@@ -309,20 +274,23 @@ impl State {
         if recorded.entry.seq != self.size {
             return;
         }
-        let fact = Fact::of(recorded, &mut self.interned);
-        self.absorb(recorded, fact);
-    }
-
-    /// Takes in the fact built from `recorded`, if it is the next entry.
-    fn absorb(&mut self, recorded: &Recorded, fact: Fact) {
-        if recorded.entry.seq != self.size {
-            return;
-        }
         self.size += 1;
         let body = &recorded.event.body;
+        let event_type = self.intern(body.event_type.as_str());
+        let fact = Fact {
+            seq: recorded.entry.seq,
+            event_type: event_type.clone(),
+            schema_version: body.schema_version,
+            occurred_at: body.occurred_at.instant().to_offset(JST),
+            recorded_at: recorded.entry.recorded_at.instant().to_offset(JST),
+            actor_id: self.intern(body.actor.id.as_str()),
+            actor_role: self.intern(body.actor.role.as_str()),
+            source: self.intern(body.source.as_str()),
+            payload: Datum::from_map(&body.payload, &mut self.interned),
+        };
         let index = self.facts.len();
         self.by_type
-            .entry(fact.event_type.clone())
+            .entry(event_type.clone())
             .or_default()
             .push(index);
         // Maps keyed by text are looked up before an owned key is made:

@@ -153,11 +153,10 @@ fn an_entry_out_of_order_is_not_folded() {
     assert_eq!(state.size(), 1);
 }
 
-/// A fold builds its facts in parallel chunks of 4,096 entries and takes
-/// them in in order: over chunk boundaries, with an entry out of order
-/// among them, it is the state that applying the entries one by one gives.
+/// A fold of many entries, with an entry out of order among them, is the
+/// state that applying the entries one by one gives.
 #[test]
-fn a_fold_over_many_chunks_equals_applying_one_by_one() {
+fn a_fold_of_many_entries_equals_applying_one_by_one() {
     let catalogue = Catalogue::embedded();
     let spec: Vec<(usize, u8, u32, u8, bool)> = (0..9_000u32)
         .map(|i| {
