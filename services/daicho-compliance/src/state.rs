@@ -170,13 +170,6 @@ const ASSET_POINTERS: [(&str, &str, &str); 4] = [
     ("/card_id", "", ""),
 ];
 
-/// Sets `slot` to `text`, allocating only when it changes.
-fn set_text(slot: &mut Option<String>, text: &str) {
-    if slot.as_deref() != Some(text) {
-        *slot = Some(text.to_owned());
-    }
-}
-
 impl State {
     /// An empty state that names forms after `catalogue`.
     pub fn new(catalogue: &Catalogue) -> State {
@@ -293,16 +286,10 @@ impl State {
             .entry(event_type.clone())
             .or_default()
             .push(index);
-        // Maps keyed by text are looked up before an owned key is made:
-        // nearly every entry names a source, staff, section or asset
-        // already known.
-        match self.sources.get_mut(body.source.as_str()) {
-            Some(seqs) => seqs.push(fact.seq),
-            None => {
-                self.sources
-                    .insert(body.source.as_str().to_owned(), vec![fact.seq]);
-            }
-        }
+        self.sources
+            .entry(body.source.as_str().to_owned())
+            .or_default()
+            .push(fact.seq);
         self.fold_application(&fact, index);
         self.fold_organisation(&fact);
         self.fold_assets(&fact);
@@ -357,46 +344,37 @@ impl State {
     }
 
     fn fold_organisation(&mut self, fact: &Fact) {
-        if let Some(code) = fact.text_ref("/section/code") {
-            let department = fact.text_ref("/section/department/code");
-            match self.sections.get_mut(&*code) {
-                Some(known) => {
-                    if let Some(d) = department {
-                        set_text(known, &d);
-                    }
-                }
-                None => {
-                    self.sections
-                        .insert(code.into_owned(), department.map(Cow::into_owned));
-                }
+        if let Some(code) = fact.text("/section/code") {
+            let department = fact.text("/section/department/code");
+            let known = self.sections.entry(code).or_default();
+            if department.is_some() {
+                *known = department;
             }
         }
-        let Some(staff_id) = fact.text_ref("/staff/staff_id") else {
+        let Some(staff_id) = fact.text("/staff/staff_id") else {
             return;
         };
         let t: &str = &fact.event_type;
-        if !self.staff.contains_key(&*staff_id) {
-            self.staff
-                .insert(staff_id.clone().into_owned(), StaffMember::default());
-        }
-        let member = self.staff.get_mut(&*staff_id).expect("just made sure");
+        let member = self.staff.entry(staff_id).or_default();
         member.seqs.push(fact.seq);
         for p in ["/staff/section", "/to_section", "/to"] {
             let Some(unit) = fact.value(p) else {
                 continue;
             };
             if let Some(s) = unit.get("code").and_then(Datum::text) {
-                set_text(&mut member.section, &s);
-                if let Some(d) = unit.pointer("/department/code").and_then(Datum::text) {
-                    set_text(&mut member.department, &d);
-                }
+                member.section = Some(s.into_owned());
+                member.department = unit
+                    .pointer("/department/code")
+                    .and_then(Datum::text)
+                    .map(Cow::into_owned)
+                    .or(member.department.take());
             }
         }
         if let Some(e) = fact
-            .text_ref("/staff/employment")
-            .or_else(|| fact.text_ref("/employment"))
+            .text("/staff/employment")
+            .or_else(|| fact.text("/employment"))
         {
-            set_text(&mut member.employment, &e);
+            member.employment = Some(e);
         }
         match t {
             "staff.departed" => member.departed = true,
@@ -408,21 +386,15 @@ impl State {
     fn fold_assets(&mut self, fact: &Fact) {
         let t: &str = &fact.event_type;
         for (id_pointer, kind_pointer, class_pointer) in ASSET_POINTERS {
-            let Some(id) = fact.text_ref(id_pointer) else {
+            let Some(id) = fact.text(id_pointer) else {
                 continue;
             };
-            if !self.assets.contains_key(&*id) {
-                self.assets
-                    .insert(id.clone().into_owned(), Asset::default());
-            }
-            let asset = self.assets.get_mut(&*id).expect("just made sure");
+            let asset = self.assets.entry(id).or_default();
             asset.seqs.push(fact.seq);
-            if asset.last_event != t {
-                t.clone_into(&mut asset.last_event);
-            }
+            asset.last_event = t.to_owned();
             if !kind_pointer.is_empty() {
-                if let Some(kind) = fact.text_ref(kind_pointer) {
-                    set_text(&mut asset.kind, &kind);
+                if let Some(kind) = fact.text(kind_pointer) {
+                    asset.kind = Some(kind);
                 }
             } else if asset.kind.is_none() {
                 asset.kind = Some("ic_card".to_owned());
@@ -431,7 +403,7 @@ impl State {
                 .text_ref(class_pointer)
                 .filter(|c| matches!(&**c, "I" | "II" | "III"))
             {
-                set_text(&mut asset.classification, &c);
+                asset.classification = Some(c.into_owned());
             }
             if t.ends_with(".disposed") || t.ends_with(".retired") || t.ends_with(".decommissioned")
             {
