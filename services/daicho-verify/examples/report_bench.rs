@@ -91,9 +91,14 @@ fn main() {
     assert!(verified.ok, "{verified}");
     let started = Instant::now();
     let read = read_entries(&bytes[..], n as u64).expect("reading memory");
+    let reading = started.elapsed().as_secs_f64();
     check_report(&json, &read, signer.verifier(), catalogue, rulebook)
         .expect("the report recomputes");
     let recompute = started.elapsed().as_secs_f64();
+    println!(
+        "recompute: reading the entries {reading:.2} s, fold, build and compare {:.2} s",
+        recompute - reading
+    );
     println!(
         "daicho-verify report: bundle {bundle_alone:.2} s + recompute {recompute:.2} s = {:.2} s ({:.2}× the bundle alone)",
         bundle_alone + recompute,
