@@ -414,6 +414,11 @@ impl State {
                     asset.holder = fact.text("/holder/staff_id");
                 }
                 "asset.unassigned" => asset.holder = None,
+                // A member of staff who leaves gives back what they held
+                // (第14条第8号); an asset back from a carry-out stays theirs.
+                "asset.returned" if fact.text_ref("/reason").as_deref() == Some("departure") => {
+                    asset.holder = None;
+                }
                 _ => {}
             }
         }

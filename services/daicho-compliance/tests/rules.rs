@@ -960,3 +960,30 @@ fn assets_held_when_staff_leave_come_back() {
         "{findings:?}"
     );
 }
+
+/// The assets projection follows who holds an asset: assigned, back from a
+/// carry-out (still held), returned on departure (held by nobody).
+#[test]
+fn the_assets_projection_follows_the_holder() {
+    let acts = [
+        act(
+            "asset.assigned",
+            "2026-04-01T09:00:00+09:00",
+            "info_manager",
+            json!({"device": {"asset_id": "PC-1", "kind": "pc"}, "holder": {"staff_id": "K-1"}}),
+        ),
+        act(
+            "asset.returned",
+            "2026-04-10T09:00:00+09:00",
+            "info_manager",
+            json!({"asset": {"asset_id": "PC-1"}, "returned_by": {"staff_id": "K-1"}, "reason": "end_of_takeout"}),
+        ),
+    ];
+    let catalogue = Catalogue::embedded();
+    let held = State::fold(catalogue, &record(&acts));
+    assert_eq!(held.assets()["PC-1"].holder.as_deref(), Some("K-1"));
+    let mut acts = acts;
+    acts[1].payload["reason"] = json!("departure");
+    let returned = State::fold(catalogue, &record(&acts));
+    assert_eq!(returned.assets()["PC-1"].holder, None);
+}
