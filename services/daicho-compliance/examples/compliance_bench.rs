@@ -9,6 +9,11 @@
 
 use std::time::Instant;
 
+// The service's allocator (daicho-server's main.rs), so that folding
+// allocates as it does in the service.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use daicho_catalogue::Catalogue;
 use daicho_compliance::{evaluate, Period, Rulebook, State};
 use daicho_synth::{generate, Config};

@@ -11,7 +11,6 @@ use rustc_hash::FxHashMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{fiscal_year_end, parse_date, start_of, tokyo_date, Calendar, Period};
-use crate::datum::Datum;
 use crate::rules::{Check, FieldCheck, Rule, Selector, Transition, Validity};
 use crate::state::{ApplicationStatus, Fact, State};
 use crate::thresholds::{CadenceUnit, Thresholds};
@@ -417,8 +416,9 @@ fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) 
         let missing: Vec<&FieldCheck> = fields
             .iter()
             .filter(|c| match (&c.equals, f.value(&c.pointer)) {
-                (_, None | Some(Datum::Null)) => true,
-                (Some(want), Some(have)) => have != want,
+                (_, None) => true,
+                (_, Some(have)) if have.is_null() => true,
+                (Some(want), Some(have)) => have != *want,
                 (None, Some(_)) => false,
             })
             .collect();
@@ -758,15 +758,17 @@ fn presence(
 fn units(f: &Fact, pointers: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for p in pointers {
-        match f.value(p) {
-            Some(Datum::Array(items)) => out.extend(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
-            ),
-            Some(Datum::String(s)) => out.push(s.to_string()),
-            Some(v) => out.extend(v.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
-            None => {}
+        let Some(v) = f.value(p) else {
+            continue;
+        };
+        if let Some(items) = v.items() {
+            out.extend(
+                items.filter_map(|i| i.get("code").and_then(|c| c.as_str()).map(str::to_owned)),
+            );
+        } else if let Some(s) = v.as_str() {
+            out.push(s.to_owned());
+        } else {
+            out.extend(v.get("code").and_then(|c| c.as_str()).map(str::to_owned));
         }
     }
     out
@@ -1089,15 +1091,16 @@ fn released_at_ending(
 /// array, once each.
 fn subjects_at(f: &Fact, pointer: &str) -> Vec<String> {
     let mut out: Vec<String> = match f.value(pointer) {
-        Some(Datum::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.text().map(std::borrow::Cow::into_owned))
-            .collect(),
-        Some(v) => v
-            .text()
-            .map(std::borrow::Cow::into_owned)
-            .into_iter()
-            .collect(),
+        Some(v) => match v.items() {
+            Some(items) => items
+                .filter_map(|i| i.text().map(std::borrow::Cow::into_owned))
+                .collect(),
+            None => v
+                .text()
+                .map(std::borrow::Cow::into_owned)
+                .into_iter()
+                .collect(),
+        },
         None => Vec::new(),
     };
     out.sort_unstable();

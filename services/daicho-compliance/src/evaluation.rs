@@ -276,8 +276,7 @@ fn exceptions(state: &State) -> Vec<Exception> {
             }
             let refs = f
                 .value("/refs")?
-                .as_array()?
-                .iter()
+                .items()?
                 .filter_map(|r| r.as_str().map(str::to_owned))
                 .collect();
             Some(Exception {

@@ -24,7 +24,7 @@ pub mod state;
 pub mod thresholds;
 
 pub use calendar::Period;
-pub use datum::Datum;
+pub use datum::{Datum, Payload};
 pub use engine::FindingKind;
 pub use evaluation::{evaluate, evaluate_until, Evaluation, Finding, FindingState, Status};
 pub use rules::{Rule, Rulebook, RulesError};

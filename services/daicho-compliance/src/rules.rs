@@ -93,12 +93,12 @@ pub struct OnlyWhere {
 
 impl Selector {
     /// Whether an event with this payload is selected (its type aside).
-    pub fn selects(&self, payload: &crate::Datum) -> bool {
+    pub fn selects(&self, payload: &crate::Payload) -> bool {
         self.only.as_ref().is_none_or(|o| {
             payload
                 .pointer(&o.pointer)
                 .filter(|_| !o.pointer.is_empty())
-                .and_then(crate::Datum::text)
+                .and_then(|d| d.text())
                 .is_some_and(|v| o.any_of.iter().any(|a| *a == *v))
         })
     }

@@ -18,7 +18,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::calendar::JST;
-use crate::datum::{Datum, Interner};
+use crate::datum::{Datum, Interner, Payload};
 
 /// One recorded act as the rules see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,7 @@ pub struct Fact {
     /// The source system that signed it.
     pub source: Arc<str>,
     /// The payload, an object.
-    pub payload: Datum,
+    pub payload: Payload,
 }
 
 impl Fact {
@@ -57,7 +57,7 @@ impl Fact {
 
     /// The value at a JSON pointer into the payload; `None` for the empty
     /// pointer, which names the payload itself rather than a member.
-    pub fn value(&self, pointer: &str) -> Option<&Datum> {
+    pub fn value(&self, pointer: &str) -> Option<Datum<'_>> {
         if pointer.is_empty() {
             return None;
         }
@@ -279,7 +279,7 @@ impl State {
             actor_id: self.intern(body.actor.id.as_str()),
             actor_role: self.intern(body.actor.role.as_str()),
             source: self.intern(body.source.as_str()),
-            payload: Datum::from_map(&body.payload, &mut self.interned),
+            payload: Payload::from_map(&body.payload),
         };
         let index = self.facts.len();
         self.by_type
@@ -361,11 +361,11 @@ impl State {
             let Some(unit) = fact.value(p) else {
                 continue;
             };
-            if let Some(s) = unit.get("code").and_then(Datum::text) {
+            if let Some(s) = unit.get("code").and_then(|c| c.text()) {
                 member.section = Some(s.into_owned());
                 member.department = unit
                     .pointer("/department/code")
-                    .and_then(Datum::text)
+                    .and_then(|c| c.text())
                     .map(Cow::into_owned)
                     .or(member.department.take());
             }

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use daicho_catalogue::Catalogue;
 use daicho_compliance::calendar::{format_date, tokyo_date, Period};
 use daicho_compliance::state::{Fact, State};
-use daicho_compliance::Datum;
 use serde_json::Value;
 
 use crate::model::{Column, Register};
@@ -516,13 +515,15 @@ fn register(catalogue: &Catalogue, state: &State, period: &Period, spec: &Spec) 
                         .find(|f| &*f.event_type == t)
                         .map_or(Value::Null, |f| date(f)),
                     Source::Member(p) => {
-                        fs.iter()
-                            .find_map(|f| f.value(p))
-                            .map_or(Value::Null, |v| match v {
-                                Datum::String(_) | Datum::Number(_) => v.to_value(),
-                                Datum::Bool(b) => Value::from(b.to_string()),
-                                other => Value::from(other.to_value().to_string()),
-                            })
+                        fs.iter().find_map(|f| f.value(p)).map_or(Value::Null, |v| {
+                            if v.is_string() || v.is_number() {
+                                v.to_value()
+                            } else if let Some(b) = v.as_bool() {
+                                Value::from(b.to_string())
+                            } else {
+                                Value::from(v.to_value().to_string())
+                            }
+                        })
                     }
                     Source::Age => {
                         let closed = fs.iter().find(|f| spec.closed_by.contains(&&*f.event_type));

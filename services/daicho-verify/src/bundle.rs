@@ -121,7 +121,21 @@ pub fn verify_bundle(bytes: &[u8], options: &Options<'_>) -> Report {
 
 /// Verifies a bundle read from `reader`. Only an I/O error of the reader is
 /// an error; everything wrong with the bundle is a finding in the report.
-pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> io::Result<Report> {
+pub fn verify_reader(reader: impl BufRead + Send, options: &Options<'_>) -> io::Result<Report> {
+    verify_reader_with(reader, options, &mut |_| {})
+}
+
+/// [`verify_reader`], handing every entry line that parses to `entries`
+/// as it is read, in the bundle's order, whether or not it verifies: what
+/// `daicho-verify report` recomputes from, so that the bundle is read and
+/// parsed once. `entries` runs beside the signature checks of the chunk
+/// before; the caller uses what it gathered only if the report says the
+/// bundle verifies.
+pub fn verify_reader_with(
+    mut reader: impl BufRead + Send,
+    options: &Options<'_>,
+    entries: &mut (dyn FnMut(&daicho_core::entry::Recorded) + Send),
+) -> io::Result<Report> {
     let verifier = SignatureVerifier::new(options.mode);
     let max_lines = options.chunk_lines.max(1);
     let mut state = State::new(options.ledger_key.clone(), options.genesis_hash);
@@ -145,6 +159,11 @@ pub fn verify_reader(mut reader: impl BufRead + Send, options: &Options<'_>) -> 
             || {
                 current.parse();
                 state.sequential(&mut current);
+                for p in &current.parsed {
+                    if let Parsed::Entry(e) = p {
+                        entries(&e.line);
+                    }
+                }
                 next.read(&mut reader, max_lines)
             },
         );

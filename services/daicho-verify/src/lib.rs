@@ -18,5 +18,5 @@ pub mod receipt;
 pub mod report;
 pub mod signature;
 
-pub use bundle::{verify_bundle, verify_reader, Options, SavedCheckpoint};
+pub use bundle::{verify_bundle, verify_reader, verify_reader_with, Options, SavedCheckpoint};
 pub use report::{Class, Finding, Report};

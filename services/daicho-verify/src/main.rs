@@ -390,11 +390,12 @@ fn run_report(
     use daicho_verify::quarterly::verify_report;
     let ledger_key = ledger_key(key)?;
     let report = read(report_path)?;
-    let open =
-        || std::fs::File::open(bundle_path).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+    let bundle = std::fs::File::open(bundle_path)
+        .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+        .with_context(|| format!("cannot read {}", bundle_path.display()))?;
     let options = Options::new(ledger_key.clone());
     let checked = verify_report(
-        open,
+        bundle,
         &report,
         &options,
         daicho_catalogue::Catalogue::embedded(),

@@ -170,6 +170,16 @@ fn a_different_anchor_is_refused() {
     let (code, text) = verify(case, &redated);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("/anchor/last_recorded_at"), "{text}");
+    // A report of more entries than the bundle holds.
+    let beyond = edit(&case.report, |v| {
+        v["anchor"]["tree_size"] = 1_000_000_000u64.into();
+    });
+    let (code, text) = verify(case, &beyond);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("the report covers 1000000000 entries but the bundle holds"),
+        "{text}"
+    );
 }
 
 #[test]
