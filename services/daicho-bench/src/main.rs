@@ -100,6 +100,9 @@ enum Scenario {
     Batches,
     /// The small and the big ledger in alternation.
     Scale,
+    /// Batches with the projections kept current and without, in
+    /// alternation.
+    Follow,
 }
 
 /// One measured scenario.
@@ -267,6 +270,7 @@ fn config(data_dir: &Path, database_url: Option<String>, validate: bool) -> Serv
         max_past_secs: 400 * 86_400,
         max_future_secs: 300,
         no_payload_validation: !validate,
+        no_follow_projections: false,
         log_format: LogFormat::Text,
         witnesses: Vec::new(),
         witness_interval_ms: 1000,
@@ -639,6 +643,63 @@ async fn main() -> anyhow::Result<()> {
             Some((on.context("rounds")?, off.context("rounds")?))
         };
 
+        // Keeping the projections current: batches at the first
+        // `--batch-concurrency` with the background catch-up on and off,
+        // interleaved round by round on the same ledger.
+        let follow = if only.is_none_or(|o| o == Scenario::Follow) {
+            let c = opts.batch_concurrency.first().copied().unwrap_or(4);
+            let mut on: Option<Measured> = None;
+            let mut off: Option<Measured> = None;
+            let mut rounds = Vec::new();
+            let mut costs = Vec::new();
+            for _ in 0..opts.rounds {
+                let mut pair = [0.0; 2];
+                for keep in [true, false] {
+                    let mut cfg = config(data.root(), url.clone(), true);
+                    cfg.no_follow_projections = !keep;
+                    let running = app::start(cfg).await?;
+                    let client = Client::new(&format!("http://{}", running.addr))?;
+                    let (compliance, store) = (
+                        running.state.compliance.clone(),
+                        running.state.store.clone(),
+                    );
+                    // Caught up with the earlier rounds before the clock
+                    // starts: the rebuild at start is the compliance
+                    // benchmark's.
+                    compliance.catch_up(&store).await?;
+                    let before = compliance.catch_up_cost();
+                    let name = format!(
+                        "batches of 100, concurrency {c}, projections {}",
+                        if keep { "kept current" } else { "not followed" }
+                    );
+                    let bodies = load.batch_bodies(opts.batches, 100);
+                    let m = drive(&client, "/v1/events/batch", bodies, c, 100, name).await?;
+                    if keep {
+                        // The last half second's entries, which the
+                        // follower had not reached when the load ended.
+                        compliance.catch_up(&store).await?;
+                        let after = compliance.catch_up_cost();
+                        costs.push((
+                            after.entries - before.entries,
+                            after.reading - before.reading,
+                            after.folding - before.folding,
+                        ));
+                    }
+                    running.shutdown().await?;
+                    pair[usize::from(!keep)] = m.rate();
+                    if keep {
+                        on = Some(better(on, m));
+                    } else {
+                        off = Some(better(off, m));
+                    }
+                }
+                rounds.push(pair[0] / pair[1]);
+            }
+            Some((on.context("rounds")?, off.context("rounds")?, rounds, costs))
+        } else {
+            None
+        };
+
         // Scale: two fresh ledgers filled straight through the store
         // (signed, chained, a checkpoint per 100,000 rows), one to 10,000
         // entries and one to `big`, then loaded at concurrency 64 in
@@ -669,9 +730,9 @@ async fn main() -> anyhow::Result<()> {
                 ratios,
             ));
         }
-        report.push((b.name, raw_1000, results, validation, scale, shares));
+        report.push((b.name, raw_1000, results, validation, scale, shares, follow));
     }
-    for (name, raw, results, validation, scale, shares) in report {
+    for (name, raw, results, validation, scale, shares, follow) in report {
         println!("\n### {name}\n");
         println!("Raw insert of the same rows without crypto, 1,000 rows per commit: **{raw:.0} rows/s**.\n");
         println!("| scenario | events | appends/s | p50 (ms) | p99 (ms) | CPU µs/event |\n| --- | --: | --: | --: | --: | --: |");
@@ -685,6 +746,10 @@ async fn main() -> anyhow::Result<()> {
         if let Some((small, big, _, _)) = &scale {
             println!("{}", small.row());
             println!("{}", big.row());
+        }
+        if let Some((on, off, _, _)) = &follow {
+            println!("{}", on.row());
+            println!("{}", off.row());
         }
         let mut levels: Vec<usize> = shares.iter().map(|(c, _, _)| *c).collect();
         levels.dedup();
@@ -711,6 +776,31 @@ async fn main() -> anyhow::Result<()> {
                 100.0 * (1.0 - on.rate() / off.rate()),
                 on.rate(),
                 off.rate()
+            );
+        }
+        if let Some((on, off, mut rounds, costs)) = follow {
+            let each = rounds
+                .iter()
+                .map(|r| format!("{:.1}%", 100.0 * (1.0 - r)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            rounds.sort_by(f64::total_cmp);
+            let per = |d: Duration, n: u64| d.as_secs_f64() * 1e6 / n.max(1) as f64;
+            println!(
+                "\nKeeping the projections current costs **{:.1}%** of the batched ingest rate (best rounds: {:.0}/s kept current, {:.0}/s not followed); round by round {each}, median **{:.1}%**. The follower, per entry: {}.",
+                100.0 * (1.0 - on.rate() / off.rate()),
+                on.rate(),
+                off.rate(),
+                100.0 * (1.0 - rounds.get(rounds.len() / 2).copied().unwrap_or(1.0)),
+                costs
+                    .iter()
+                    .map(|(n, r, f)| format!(
+                        "{n} entries, reading {:.2} µs + folding {:.2} µs",
+                        per(*r, *n),
+                        per(*f, *n)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
         if let Some((small, big, start, mut ratios)) = scale {

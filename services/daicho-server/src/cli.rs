@@ -143,6 +143,11 @@ pub struct ServeConfig {
     /// never in production.
     #[arg(long, env = "DAICHO_NO_PAYLOAD_VALIDATION", hide = true)]
     pub no_payload_validation: bool,
+    /// Do not keep the projections current in the background: they catch
+    /// up when a compliance request comes. For measuring what keeping
+    /// them current costs only.
+    #[arg(long, env = "DAICHO_NO_FOLLOW_PROJECTIONS", hide = true)]
+    pub no_follow_projections: bool,
     /// Log format: `json` (one object per line) or `text`.
     #[arg(long, env = "DAICHO_LOG_FORMAT", default_value = "json")]
     pub log_format: LogFormat,

@@ -49,6 +49,7 @@ daicho_testkit::on_both_backends!(
     parameter_refusals_name_the_parameter,
     compliance_findings_and_state,
     backfill_records_old_acts_as_late,
+    committed_groups_reach_the_projections_from_the_writer,
     a_revoked_token_is_refused_at_once_by_every_instance,
     forged_envelopes_do_not_reveal_stored_event_ids,
     route_errors_come_before_authentication,

@@ -81,6 +81,11 @@ pub struct SequencerConfig {
     /// rotation is under way (FORMAT.md §8.5). Each checkpoint is signed by
     /// the registry's current key, and by the previous one when it is held.
     pub extra_keys: Vec<daicho_core::keys::NoteSigner>,
+    /// Where the writer hands each group's entries once they are
+    /// committed, so that whoever keeps state from them (the projections)
+    /// need not read them back from the database. A group the receiver has
+    /// no room for is freed instead; the receiver reads it from the store.
+    pub committed_entries: Option<mpsc::Sender<Vec<daicho_core::entry::Recorded>>>,
 }
 
 impl SequencerConfig {
@@ -94,7 +99,17 @@ impl SequencerConfig {
             queue_depth: 4096,
             clock: system_clock(),
             extra_keys: Vec::new(),
+            committed_entries: None,
         }
+    }
+
+    /// The same configuration, handing committed entries to `to`.
+    pub fn with_committed_entries(
+        mut self,
+        to: mpsc::Sender<Vec<daicho_core::entry::Recorded>>,
+    ) -> SequencerConfig {
+        self.committed_entries = Some(to);
+        self
     }
 
     /// The same configuration with more ledger keys held.

@@ -107,6 +107,7 @@ impl Sequencer {
             max_group_entries: cfg.max_group_entries.max(1),
             published: published.clone(),
             reported: health.clone(),
+            committed_entries: cfg.committed_entries.clone(),
         };
         let handle = tokio::spawn(async move {
             writer.run(rx).await;

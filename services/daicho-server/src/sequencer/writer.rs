@@ -64,6 +64,9 @@ pub(super) struct Writer {
     pub(super) published: Arc<RwLock<Arc<Snapshot>>>,
     /// How the last group commit went, as readiness reports it.
     pub(super) reported: Arc<RwLock<WriterHealth>>,
+    /// Who takes each group's entries once committed (see
+    /// `SequencerConfig::committed_entries`).
+    pub(super) committed_entries: Option<mpsc::Sender<Vec<daicho_core::entry::Recorded>>>,
 }
 
 impl Writer {
@@ -183,8 +186,15 @@ impl Writer {
             // The entries, the checkpoint that covers them and the commit,
             // in as few round trips as the backend allows.
             tx.insert_and_commit(&done, Some((cp.size, &note))).await?;
-            // The events are freed by another thread, not the writer.
-            tokio::task::spawn_blocking(move || drop(done));
+            // The entries go to the projections, which fold them and free
+            // them; failing that, another thread frees them, not the writer.
+            let unsent = match &self.committed_entries {
+                Some(to) => to.try_send(done).err().map(|e| e.into_inner()),
+                None => Some(done),
+            };
+            if let Some(done) = unsent {
+                tokio::task::spawn_blocking(move || drop(done));
+            }
             self.health = Health::InStep;
             self.last_signed = cp;
             self.note = note;

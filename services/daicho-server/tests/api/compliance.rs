@@ -221,3 +221,78 @@ pub async fn backfill_records_old_acts_as_late(backend: Backend) {
     assert_eq!(a17["late_entries"], 1, "{a17}");
     app.stop().await;
 }
+
+/// What the writer commits reaches the projections without a trip through
+/// the store, and the state it gives is the one a fold of the store gives.
+pub async fn committed_groups_reach_the_projections_from_the_writer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let src = app.register_source(&[sample().event_type.as_str()]).await;
+    let state = &app.running.as_ref().unwrap().state;
+    let (compliance, store) = (&state.compliance, &state.store);
+    compliance.catch_up(store).await.unwrap();
+    let before = compliance.catch_up_cost();
+    let from = app.size().await;
+
+    for _ in 0..3 {
+        assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
+    }
+    let events: Vec<_> = (0..10).map(|_| src.sample_event()).collect();
+    let res = app
+        .post_raw(
+            "/v1/events/batch",
+            serde_json::to_vec(&json!({ "events": events })).unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let size = app.size().await;
+    assert_eq!(size, from + 13);
+
+    // No compliance request until the follower has them: a request would
+    // catch up from the store itself.
+    let waited = std::time::Instant::now();
+    while compliance.size().await < size {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(20),
+            "the projections did not follow"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let after = compliance.catch_up_cost();
+    assert_eq!(after.entries - before.entries, 13);
+    assert_eq!(after.handed_over - before.handed_over, 13, "{after:?}");
+    assert_eq!(after.reading, before.reading, "nothing was read back");
+
+    // The same state as a fold of the store's entries.
+    let folded =
+        daicho_server::compliance::fold_prefix(store, Catalogue::embedded(), size, &|_| {})
+            .await
+            .unwrap();
+    let period = daicho_compliance::Period::fiscal_quarter(2026, 1).unwrap();
+    let rulebook = daicho_compliance::Rulebook::embedded();
+    let judge = |s: &daicho_compliance::State| {
+        let projections: Vec<Value> = daicho_compliance::state::PROJECTIONS
+            .iter()
+            .map(|p| s.projection(p).unwrap())
+            .collect();
+        let evaluation = daicho_compliance::evaluate(
+            Catalogue::embedded(),
+            rulebook,
+            s,
+            period,
+            Some((2026, 1)),
+        );
+        (
+            s.size(),
+            s.facts().len(),
+            projections,
+            evaluation.canonical_bytes(),
+        )
+    };
+    let kept = compliance.with_state(store, None, judge).await.unwrap();
+    assert_eq!(kept.0, size);
+    assert!(
+        kept == judge(&folded),
+        "the state kept current differs from a fold of the store"
+    );
+    app.stop().await;
+}

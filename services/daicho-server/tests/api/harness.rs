@@ -67,6 +67,7 @@ pub fn test_config(data_dir: PathBuf, database_url: Option<String>) -> ServeConf
         max_past_secs: 400 * 86_400,
         max_future_secs: 300,
         no_payload_validation: false,
+        no_follow_projections: false,
         log_format: LogFormat::Text,
         witnesses: Vec::new(),
         witness_interval_ms: 200,
