@@ -392,6 +392,54 @@ struct RulesFile {
     #[allow(dead_code)]
     description_ja: String,
     rules: Vec<Rule>,
+    unchecked: Vec<Unchecked>,
+}
+
+/// A paragraph or item of an evaluated article that no rule checks, and
+/// why: the rules file accounts for every one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unchecked {
+    /// The paragraph or item.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Why no rule checks it.
+    pub reason: UncheckedReason,
+    /// For [`UncheckedReason::CoveredBy`]: the refs whose rules check the
+    /// same acts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by: Vec<String>,
+    /// For [`UncheckedReason::NotYet`]: what a rule would need, in
+    /// Japanese.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_ja: Option<String>,
+    /// The same in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
+}
+
+/// Why a paragraph or item has no rule of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UncheckedReason {
+    /// It defines terms or categories; nothing is done under it.
+    Definition,
+    /// A standing duty of conduct or care that no act records; a breach
+    /// reaches the ledger as an incident (第21条) or a violation (第69条,
+    /// 第75条), which their rules follow.
+    Conduct,
+    /// A permission (〜できる): nothing is required.
+    Discretion,
+    /// It turns on a judgement (必要に応じ, 努める, 考慮, 判断) that
+    /// records cannot settle.
+    Judgement,
+    /// The acts it governs are checked by the rules of the refs in `by`.
+    CoveredBy,
+    /// No event of the catalogue records the act or measure.
+    Unrecorded,
+    /// Checkable from the records, but not by the present rule kinds; the
+    /// note says what is missing.
+    NotYet,
 }
 
 /// The rules, the thresholds and the calendar of a catalogue, checked
@@ -399,6 +447,7 @@ struct RulesFile {
 #[derive(Debug, Clone)]
 pub struct Rulebook {
     rules: Vec<Rule>,
+    unchecked: Vec<Unchecked>,
     thresholds: Thresholds,
     calendar: Calendar,
 }
@@ -474,10 +523,14 @@ impl Rulebook {
             for (p, m) in check_rules(&rules.rules, thresholds, catalogue) {
                 push(RULES_FILE, p, m);
             }
+            for (p, m) in check_unchecked(&rules.unchecked, &rules.rules, catalogue) {
+                push(RULES_FILE, p, m);
+            }
         }
         match (rules, thresholds, calendar) {
             (Some(r), Some(t), Some(c)) if problems.is_empty() => Ok(Rulebook {
                 rules: r.rules,
+                unchecked: r.unchecked,
                 thresholds: t,
                 calendar: c,
             }),
@@ -488,6 +541,12 @@ impl Rulebook {
     /// Every rule, in file order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The paragraphs and items of evaluated articles that no rule
+    /// checks, each with its reason.
+    pub fn unchecked(&self) -> &[Unchecked] {
+        &self.unchecked
     }
 
     /// The thresholds.
@@ -506,6 +565,99 @@ impl Rulebook {
             .iter()
             .filter(move |r| article_of(&r.reference) == Some(number))
     }
+}
+
+/// Whether a rule of ref `rule` checks the unit `unit`: the same ref, or
+/// one within the other (a rule on `37-3` checks its items, one on
+/// `37-3-2` checks that item of `37-3`).
+pub fn checks(rule: &str, unit: &str) -> bool {
+    rule == unit
+        || rule
+            .strip_prefix(unit)
+            .is_some_and(|rest| rest.starts_with('-'))
+        || unit
+            .strip_prefix(rule)
+            .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// The units of an article the rules account for: each item, or the
+/// paragraph where it has none.
+pub fn units(article: &daicho_catalogue::Article) -> Vec<&str> {
+    let mut out = Vec::new();
+    for p in &article.paragraphs {
+        if p.items.is_empty() {
+            out.push(p.reference.as_str());
+        } else {
+            out.extend(p.items.iter().map(|i| i.reference.as_str()));
+        }
+    }
+    out
+}
+
+/// Checks the `unchecked` list: each entry a unit of an evaluated article
+/// that no rule checks, once, with what its reason needs; and every unit
+/// of an evaluated article either checked by a rule or listed.
+fn check_unchecked(
+    unchecked: &[Unchecked],
+    rules: &[Rule],
+    catalogue: &Catalogue,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut evaluated = BTreeSet::new();
+    for a in catalogue.articles() {
+        if a.evaluation == ArticleClass::Evaluated {
+            evaluated.extend(units(a));
+        }
+    }
+    let ruled = |unit: &str| rules.iter().any(|r| checks(&r.reference, unit));
+    let mut listed = BTreeSet::new();
+    for (i, u) in unchecked.iter().enumerate() {
+        let at = |field: &str| format!("/unchecked/{i}{field}");
+        let unit = u.reference.as_str();
+        if !evaluated.contains(unit) {
+            out.push((
+                at("/ref"),
+                format!("{unit:?} is no paragraph or item (without items) of an evaluated article"),
+            ));
+        } else if ruled(unit) {
+            out.push((at("/ref"), format!("{unit:?} is checked by a rule")));
+        }
+        if !listed.insert(unit) {
+            out.push((at("/ref"), format!("{unit:?} is listed twice")));
+        }
+        match u.reason {
+            UncheckedReason::CoveredBy => {
+                if u.by.is_empty() {
+                    out.push((at("/by"), "name the refs whose rules check it".to_owned()));
+                }
+                for (j, by) in u.by.iter().enumerate() {
+                    if !rules.iter().any(|r| r.reference == *by) {
+                        out.push((at(&format!("/by/{j}")), format!("no rule has ref {by:?}")));
+                    }
+                }
+            }
+            _ if !u.by.is_empty() => {
+                out.push((at("/by"), "only covered_by names refs".to_owned()));
+            }
+            _ => {}
+        }
+        let noted = |n: &Option<String>| n.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if u.reason == UncheckedReason::NotYet && !(noted(&u.note_ja) && noted(&u.note_en)) {
+            out.push((
+                at("/note_ja"),
+                "say in both languages what a rule would need".to_owned(),
+            ));
+        }
+    }
+    for unit in evaluated {
+        if !ruled(unit) && !listed.contains(unit) {
+            out.push((
+                "/unchecked".to_owned(),
+                format!("{unit:?} is checked by no rule and not listed with a reason"),
+            ));
+        }
+    }
+    out
 }
 
 /// The article number of a ref (`37-3-2` → 37).

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use daicho_catalogue::{Catalogue, Evaluation as ArticleClass};
-use daicho_compliance::rules::{Check, Rule, Selector, Validity};
+use daicho_compliance::rules::{checks, units, Check, Rule, Selector, Unchecked, Validity};
 use daicho_compliance::{evaluate, Period, Rulebook, State, Status};
 use daicho_core::entry::{Entry, Recorded};
 use daicho_core::event::{Actor, EventId, EventType, HashedEvent, Label, UnsignedEvent};
@@ -584,6 +584,37 @@ fn the_rules_cover_the_catalogue() {
             ),
         }
     }
+    // Every paragraph or item of an evaluated article is checked by a rule
+    // or listed with the reason it is not.
+    let unchecked: BTreeMap<&str, &Unchecked> = rulebook
+        .unchecked()
+        .iter()
+        .map(|u| (u.reference.as_str(), u))
+        .collect();
+    let (mut ruled, mut listed) = (0, 0);
+    for a in catalogue.articles() {
+        if a.evaluation != ArticleClass::Evaluated {
+            continue;
+        }
+        for unit in units(a) {
+            let by_rule = rulebook.rules().iter().any(|r| checks(&r.reference, unit));
+            assert!(
+                by_rule != unchecked.contains_key(unit),
+                "{unit}: checked by a rule {by_rule}, listed as unchecked {}",
+                unchecked.contains_key(unit)
+            );
+            if by_rule {
+                ruled += 1;
+            } else {
+                listed += 1;
+            }
+        }
+    }
+    assert_eq!(listed, unchecked.len());
+    assert!(
+        ruled > listed,
+        "{ruled} units checked by rules, {listed} listed"
+    );
 }
 
 fn rules_files(edit: impl FnOnce(&mut Value)) -> BTreeMap<String, Vec<u8>> {
@@ -659,6 +690,45 @@ fn the_loader_refuses_rules_that_do_not_fit_the_catalogue() {
             "an unknown kind",
             Box::new(|r| r["rules"][0]["check"] = json!({"kind": "vibes"})),
             "/rules/0/check/kind",
+        ),
+        (
+            "an unchecked unit that a rule checks",
+            Box::new(|r| r["unchecked"][0]["ref"] = json!("37-1")),
+            "/unchecked/0/ref",
+        ),
+        (
+            "a unit of an article that is not evaluated",
+            Box::new(|r| r["unchecked"][0]["ref"] = json!("1")),
+            "/unchecked/0/ref",
+        ),
+        (
+            "covered by nothing named",
+            Box::new(|r| r["unchecked"][0] = json!({"ref": "5-1-1", "reason": "covered_by"})),
+            "/unchecked/0/by",
+        ),
+        (
+            "covered by a ref without a rule",
+            Box::new(|r| {
+                r["unchecked"][0] = json!({"ref": "5-1-1", "reason": "covered_by", "by": ["5-1-2"]})
+            }),
+            "/unchecked/0/by/0",
+        ),
+        (
+            "not yet checked, without saying what is missing",
+            Box::new(|r| r["unchecked"][0] = json!({"ref": "5-1-1", "reason": "not_yet"})),
+            "/unchecked/0/note_ja",
+        ),
+        (
+            "a unit neither checked nor listed",
+            Box::new(|r| {
+                r["unchecked"].as_array_mut().unwrap().remove(0);
+            }),
+            "/unchecked",
+        ),
+        (
+            "an unknown reason",
+            Box::new(|r| r["unchecked"][0]["reason"] = json!("vibes")),
+            "/unchecked/0/reason",
         ),
     ];
     for (what, edit, pointer) in cases {
