@@ -415,11 +415,16 @@ fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) 
         }
         let missing: Vec<&FieldCheck> = fields
             .iter()
-            .filter(|c| match (&c.equals, f.value(&c.pointer)) {
-                (_, None) => true,
-                (_, Some(have)) if have.is_null() => true,
-                (Some(want), Some(have)) => have != *want,
-                (None, Some(_)) => false,
+            .filter(|c| match f.value(&c.pointer) {
+                None => true,
+                Some(have) if have.is_null() => true,
+                Some(have) => match (&c.equals, &c.contains) {
+                    (Some(want), _) => have != *want,
+                    (None, Some(item)) => !have
+                        .items()
+                        .is_some_and(|mut items| items.any(|i| i == *item)),
+                    (None, None) => false,
+                },
             })
             .collect();
         if missing.is_empty() {

@@ -282,6 +282,10 @@ pub struct FieldCheck {
     /// The value it must have; absent means "present".
     #[serde(default)]
     pub equals: Option<Value>,
+    /// A value the array it names must hold (第55条第1項: the items the
+    /// rules for a development cover); not with `equals`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<Value>,
     /// What it means, in Japanese (「消去方法」).
     pub label_ja: String,
     /// What it means, in English.
@@ -709,6 +713,16 @@ fn check_rules(
     let mut ids = BTreeSet::new();
     for (i, rule) in rules.iter().enumerate() {
         let at = |field: &str| format!("/rules/{i}{field}");
+        if let Check::RequiredContents { fields, .. } = &rule.check {
+            for (j, f) in fields.iter().enumerate() {
+                if f.equals.is_some() && f.contains.is_some() {
+                    out.push((
+                        at(&format!("/check/fields/{j}")),
+                        "a field is checked with equals or contains, not both".to_owned(),
+                    ));
+                }
+            }
+        }
         if rule.id.is_empty() || !ids.insert(rule.id.as_str()) {
             out.push((
                 at("/id"),

@@ -156,15 +156,18 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
         }
         Check::RequiredContents { types, fields } => {
             let t = first(types);
-            let full: Vec<(&str, Value)> = fields
-                .iter()
-                .map(|f| {
-                    (
-                        f.pointer.as_str(),
-                        f.equals.clone().unwrap_or(json!("recorded")),
-                    )
-                })
-                .collect();
+            // Values a field must contain gather in one array.
+            let mut full: Vec<(&str, Value)> = Vec::new();
+            for f in fields {
+                match (&f.equals, &f.contains) {
+                    (Some(v), _) => full.push((f.pointer.as_str(), v.clone())),
+                    (None, Some(item)) => match full.iter_mut().find(|(p, _)| *p == f.pointer) {
+                        Some((_, Value::Array(items))) => items.push(item.clone()),
+                        _ => full.push((f.pointer.as_str(), json!([item]))),
+                    },
+                    (None, None) => full.push((f.pointer.as_str(), json!("recorded"))),
+                }
+            }
             let missing: Vec<(&str, Value)> = full[1..].to_vec();
             (
                 vec![act(t, "2026-05-11T10:00:00+09:00", "staff", with(&missing))],
@@ -1056,4 +1059,35 @@ fn the_assets_projection_follows_the_holder() {
     acts[1].payload["reason"] = json!("departure");
     let returned = State::fold(catalogue, &record(&acts));
     assert_eq!(returned.assets()["PC-1"].holder, None);
+}
+
+/// The rules for a development must cover every item of 第55条第1項: a
+/// record that lists eleven of the twelve is a finding naming the twelfth.
+#[test]
+fn development_rules_must_cover_every_item() {
+    let rule = Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == "55-1.development-rules-cover-every-item")
+        .expect("the rule of 第55条第1項");
+    let defined = |project: &str, items: Value| {
+        act(
+            "development.rules.defined",
+            "2026-05-11T10:00:00+09:00",
+            "system_admin",
+            json!({"project_id": project, "system": {"system_id": "s"}, "items_covered": items}),
+        )
+    };
+    let all: Vec<u32> = (1..=12).collect();
+    let eleven: Vec<u32> = (1..=11).collect();
+    assert!(findings_of(rule, &[defined("DEV-1", json!(all))]).is_empty());
+    let findings = findings_of(rule, &[defined("DEV-2", json!(eleven))]);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].contains("第12号") && !findings[0].contains("第11号"),
+        "{findings:?}"
+    );
+    // Not an array: nothing is covered.
+    let findings = findings_of(rule, &[defined("DEV-3", json!("all"))]);
+    assert!(findings[0].contains("第1号") && findings[0].contains("第12号"));
 }
