@@ -76,6 +76,14 @@ fn set(payload: &mut Value, pointer: &str, value: Value) {
     let mut at = payload;
     let tokens: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
     for (i, t) in tokens.iter().enumerate() {
+        // `*` is every item of an array: here, one item.
+        if *t == "*" {
+            if !at.is_array() {
+                *at = json!([{}]);
+            }
+            at = &mut at[0];
+            continue;
+        }
         let map = at.as_object_mut().expect("objects on the way");
         if i + 1 == tokens.len() {
             map.insert((*t).to_owned(), value);
@@ -1090,4 +1098,41 @@ fn development_rules_must_cover_every_item() {
     // Not an array: nothing is covered.
     let findings = findings_of(rule, &[defined("DEV-3", json!("all"))]);
     assert!(findings[0].contains("第1号") && findings[0].contains("第12号"));
+}
+
+/// Guidance given to several new members of staff at once answers each of
+/// them (第15条第1項): the rule reads every item of `/recipients`.
+#[test]
+fn guidance_answers_every_recipient() {
+    let rule = Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == "15-1.guidance-on-hiring")
+        .expect("the rule of 第15条第1項");
+    let hired = |who: &str, employment: &str| {
+        act(
+            "staff.hired",
+            "2026-04-01T09:00:00+09:00",
+            "info_manager",
+            json!({"staff": {"staff_id": who}, "employment": employment}),
+        )
+    };
+    let guidance = act(
+        "staff.guidance.given",
+        "2026-04-01T10:00:00+09:00",
+        "info_manager",
+        json!({"recipients": [{"staff_id": "K-1"}, {"staff_id": "K-2"}], "date": "2026-04-01"}),
+    );
+    let findings = findings_of(
+        rule,
+        &[
+            hired("K-1", "temporary"),
+            hired("K-2", "part_time"),
+            hired("K-3", "temporary"),
+            hired("K-4", "regular"),
+            guidance,
+        ],
+    );
+    // K-3's, alone: K-1 and K-2 are answered, K-4 is regular staff.
+    assert_eq!(findings.len(), 1, "{findings:?}");
 }
