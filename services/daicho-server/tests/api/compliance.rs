@@ -236,14 +236,7 @@ pub async fn committed_groups_reach_the_projections_from_the_writer(backend: Bac
     for _ in 0..3 {
         assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
     }
-    let events: Vec<_> = (0..10).map(|_| src.sample_event()).collect();
-    let res = app
-        .post_raw(
-            "/v1/events/batch",
-            serde_json::to_vec(&json!({ "events": events })).unwrap(),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    app.append_batch(&src, 10).await;
     let size = app.size().await;
     assert_eq!(size, from + 13);
 

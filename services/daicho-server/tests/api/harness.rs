@@ -255,6 +255,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Appends a batch of `n` sample events of `src`.
+    pub async fn append_batch(&self, src: &Source, n: usize) {
+        let events: Vec<_> = (0..n).map(|_| src.sample_event()).collect();
+        let res = self
+            .post_raw(
+                "/v1/events/batch",
+                serde_json::to_vec(&serde_json::json!({ "events": events })).unwrap(),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+
     pub async fn post_raw(&self, path: &str, body: impl Into<Bytes>) -> FullResponse {
         self.client.post_json(path, body).await.unwrap()
     }

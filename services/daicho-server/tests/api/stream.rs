@@ -17,7 +17,6 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde_json::json;
 
 use super::harness::*;
 use super::tokens::copy_keys;
@@ -248,27 +247,15 @@ impl Consumer {
     }
 }
 
-/// A batch of `n` sample events of `src`.
-async fn append_batch(app: &TestApp, src: &Source, n: usize) {
-    let events: Vec<_> = (0..n).map(|_| src.sample_event()).collect();
-    let res = app
-        .post_raw(
-            "/v1/events/batch",
-            serde_json::to_vec(&json!({ "events": events })).unwrap(),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-}
-
 pub async fn event_stream_sends_entries_and_checkpoints_and_resumes(backend: Backend) {
     let app = spawn_app(backend).await;
     let src = app.register_source(&[]).await;
     // Commits of 1, 7, 1 and 4 entries, so that a checkpoint every 3
     // entries must wait for the end of a commit.
     assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
-    append_batch(&app, &src, 7).await;
+    app.append_batch(&src, 7).await;
     assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
-    append_batch(&app, &src, 4).await;
+    app.append_batch(&src, 4).await;
     let size = app.size().await;
 
     let mut consumer = Consumer::default();
@@ -303,14 +290,14 @@ pub async fn event_stream_sends_entries_and_checkpoints_and_resumes(backend: Bac
     // Entries appended while connected arrive, with a checkpoint once the
     // stream has caught up.
     assert_eq!(app.post_event(&src.sample_event()).await.status, 201);
-    append_batch(&app, &src, 2).await;
+    app.append_batch(&src, 2).await;
     consumer.until_checkpoint(&app, &mut stream, size + 3).await;
     let last_id = (size + 2).to_string();
     drop(stream);
 
     // Appended while disconnected; a reconnection with Last-Event-ID
     // resumes after it, whatever `after` says, without a gap or a repeat.
-    append_batch(&app, &src, 3).await;
+    app.append_batch(&src, 3).await;
     let mut stream = open(
         &app,
         "/v1/events/stream?after=0",
@@ -366,7 +353,7 @@ pub async fn event_stream_follows_another_instance(backend: Backend) {
     .await
     .unwrap();
     consumer.until_checkpoint(&app, &mut stream, size).await;
-    append_batch(&app, &src, 5).await;
+    app.append_batch(&src, 5).await;
     consumer.until_checkpoint(&app, &mut stream, size + 5).await;
     drop(stream);
     second.shutdown().await.unwrap();
