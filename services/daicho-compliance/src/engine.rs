@@ -167,7 +167,56 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             subject,
             transitions,
         } => lifecycle(cx, subject, transitions),
+        Check::ConsentBeforeGrant { stem, when_differ } => {
+            consent_before_grant(cx, stem, when_differ)
+        }
     }
+}
+
+/// Applications whose request names two different units and that were
+/// granted without a consent before the grant.
+fn consent_before_grant(cx: &Context<'_>, stem: &str, when_differ: &[String; 2]) -> Vec<Raw> {
+    let state = cx.state;
+    let mut out = Vec::new();
+    for app in state.applications().values().filter(|a| a.stem == stem) {
+        let (Some(request), Some(grant)) = (
+            app.requested.map(|i| state.fact(i)),
+            app.granted.map(|i| state.fact(i)),
+        ) else {
+            continue;
+        };
+        if grant.occurred_at >= cx.horizon {
+            continue;
+        }
+        let [a, b] = when_differ;
+        let (Some(x), Some(y)) = (request.text(a), request.text(b)) else {
+            continue;
+        };
+        if x == y || app.consents.iter().any(|&i| state.fact(i).seq < grant.seq) {
+            continue;
+        }
+        let id = &app.application_id;
+        out.push(
+            raw(
+                FindingKind::Violation,
+                Some(id.clone()),
+                vec![request.seq, grant.seq],
+                grant.occurred_at,
+            )
+            .anchored(grant.seq)
+            .says(
+                format!(
+                    "{}の承認（{id}）は、申請の{x}と{y}が異なるのに、同意の記録がないまま行われた。",
+                    date_ja(grant.occurred_at)
+                ),
+                format!(
+                    "The approval {id} of {} was granted with no consent recorded, though its request names {x} and {y}.",
+                    date_en(grant.occurred_at)
+                ),
+            ),
+        );
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]

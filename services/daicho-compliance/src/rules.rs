@@ -263,6 +263,17 @@ pub enum Check {
         /// may come.
         threshold: String,
     },
+    /// An application whose request names two different units is granted
+    /// only after a consent of its family (第12条第2項: when another
+    /// section outputs data, the section that holds it consents first).
+    ConsentBeforeGrant {
+        /// The application's type stem: `data_output` for
+        /// `data_output.approval.*` and `data_output.consent.*`.
+        stem: String,
+        /// Two pointers into the request: a consent is needed when both
+        /// name a text and the texts differ.
+        when_differ: [String; 2],
+    },
     /// Each subject moves through states; an event that does not fit its
     /// subject's history is an inconsistent record.
     Lifecycle {
@@ -320,6 +331,7 @@ impl Check {
             Check::ForbiddenAfter { .. } => "forbidden_after",
             Check::PriorAct { .. } => "prior_act",
             Check::ReleasedAtEnding { .. } => "released_at_ending",
+            Check::ConsentBeforeGrant { .. } => "consent_before_grant",
             Check::Lifecycle { .. } => "lifecycle",
         }
     }
@@ -373,6 +385,8 @@ impl Check {
             Check::Lifecycle { transitions, .. } => {
                 out.extend(transitions.iter().map(|t| t.event_type.as_str()))
             }
+            // Its types follow from the stem, checked by the loader.
+            Check::ConsentBeforeGrant { .. } => {}
         }
         if let Check::Presence { per: Some(per), .. } = self {
             out.extend(per.types.iter().map(String::as_str));
@@ -787,6 +801,14 @@ fn check_rules(
                     }
                 }
             }
+            Check::ConsentBeforeGrant { stem, .. } => {
+                for step in ["approval.requested", "approval.granted", "consent.given"] {
+                    let t = format!("{stem}.{step}");
+                    if catalogue.event_type(&t).is_none() {
+                        out.push((at("/check/stem"), format!("there is no {t:?} type")));
+                    }
+                }
+            }
             Check::ActorRole { roles, .. } => {
                 for r in roles {
                     if catalogue.role(r).is_none() {
@@ -904,6 +926,9 @@ fn pointers_of(check: &Check) -> Vec<&str> {
             out.extend(items.iter().map(String::as_str));
         }
         Check::Lifecycle { subject, .. } => out.push(subject),
+        Check::ConsentBeforeGrant { when_differ, .. } => {
+            out.extend(when_differ.iter().map(String::as_str))
+        }
         Check::ActorRole { .. } => {}
     }
     out

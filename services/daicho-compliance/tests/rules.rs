@@ -495,6 +495,25 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                 acts("2026-05-12T10:00:00+09:00"),
             )
         }
+        Check::ConsentBeforeGrant { stem, when_differ } => {
+            let step = |t: &str, at: &str, payload: Value| {
+                act(&format!("{stem}.{t}"), at, "network_admin", payload)
+            };
+            // A request that names two different units.
+            let request = || {
+                let mut r = json!({"application_id": "APP-1"});
+                set(&mut r, &when_differ[0], json!("0120"));
+                set(&mut r, &when_differ[1], json!("0210"));
+                step("approval.requested", "2026-05-11T10:00:00+09:00", r)
+            };
+            let app = json!({"application_id": "APP-1"});
+            let granted = || step("approval.granted", "2026-05-12T10:00:00+09:00", app.clone());
+            let consent = step("consent.given", "2026-05-11T15:00:00+09:00", app.clone());
+            (
+                vec![request(), granted()],
+                vec![request(), consent, granted()],
+            )
+        }
         Check::Lifecycle {
             subject,
             transitions,

@@ -153,10 +153,25 @@ pub(crate) fn rest(g: &mut Gen) {
             }
         }
         for chain in outcomes {
+            let expired = chain
+                .last()
+                .is_some_and(|t| t.ends_with(".approval.expired"));
             for _ in 0..g.scale() {
                 let n = 9000 + g.next(&format!("app:{stem}"));
                 let renames = vec![(app.clone(), fresh(&app, n, g.fy()))];
-                episode(g, &chain, &renames);
+                let (s, request_at) = episode(g, &chain, &renames);
+                // An approval that expired was granted, and a grant comes
+                // after the consent (第12条第2項): a minute after the
+                // request, drawn from nothing, so that the rest of the
+                // quarter is drawn as before.
+                if expired && has(&consent) {
+                    let at = request_at + 60;
+                    let mut fill = g.fill(at, s);
+                    for (from, to) in &renames {
+                        fill.rename(from, to);
+                    }
+                    g.emit_default(&consent, at, s, &fill);
+                }
             }
         }
         for t in family.iter().chain(&acts) {
@@ -216,11 +231,14 @@ pub(crate) fn rest(g: &mut Gen) {
 
 /// Emits `chain` in order, a few hours to a day apart, about one member of
 /// staff, with `renames` applied to every payload.
-fn episode(g: &mut Gen, chain: &[String], renames: &[(String, String)]) {
+/// Emits the chain's acts by one member of staff, each some time after
+/// the one before; returns who and when the first act was.
+fn episode(g: &mut Gen, chain: &[String], renames: &[(String, String)]) -> (usize, i64) {
     let days = g.quarter.business_days.len();
     let s = g.someone(None);
     let (_, day) = g.business_day(0, days * 7 / 10);
     let mut at = g.moment(day, 9 * 60, 16 * 60);
+    let first = at;
     let stop = g.quarter.stop() - 3600;
     for t in chain {
         let mut fill = g.fill(at, s);
@@ -230,6 +248,7 @@ fn episode(g: &mut Gen, chain: &[String], renames: &[(String, String)]) {
         g.emit_default(t, at.min(stop), s, &fill);
         at = g.after(at, 30, 26 * 60);
     }
+    (s, first.min(stop))
 }
 
 #[cfg(test)]
