@@ -501,23 +501,6 @@ fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) 
     out
 }
 
-/// The texts at a pointer: one, or, where the pointer passes through an
-/// array as `/*` (`/recipients/*/staff_id`), the text at the rest of the
-/// pointer in each of its items.
-fn texts(f: &Fact, pointer: &str) -> Vec<String> {
-    match pointer.split_once("/*") {
-        Some((array, rest)) if rest.is_empty() || rest.starts_with('/') => f
-            .value(array)
-            .and_then(|a| a.items())
-            .into_iter()
-            .flatten()
-            .filter_map(|item| item.pointer(rest).and_then(|v| v.text()))
-            .map(std::borrow::Cow::into_owned)
-            .collect(),
-        _ => f.text(pointer).into_iter().collect(),
-    }
-}
-
 fn parse_instant(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
@@ -532,7 +515,7 @@ fn latency(
     let limit = &cx.thresholds.latencies[threshold];
     let mut responses: FxHashMap<String, Vec<&Fact>> = FxHashMap::default();
     for r in cx.state.of_types(&response.types) {
-        for s in texts(r, &response.subject) {
+        for s in subjects_at(r, &response.subject) {
             responses.entry(s).or_default().push(r);
         }
     }
@@ -1159,8 +1142,25 @@ fn released_at_ending(
 }
 
 /// The subjects an act names at a pointer: a text, or each text of an
-/// array, once each.
+/// array, once each; where the pointer passes through an array as `/*`
+/// (`/recipients/*/staff_id`), the text at the rest of it in each item.
 fn subjects_at(f: &Fact, pointer: &str) -> Vec<String> {
+    if let Some((array, rest)) = pointer
+        .split_once("/*")
+        .filter(|(_, rest)| rest.is_empty() || rest.starts_with('/'))
+    {
+        let mut out: Vec<String> = f
+            .value(array)
+            .and_then(|a| a.items())
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.pointer(rest).and_then(|v| v.text()))
+            .map(std::borrow::Cow::into_owned)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        return out;
+    }
     let mut out: Vec<String> = match f.value(pointer) {
         Some(v) => match v.items() {
             Some(items) => items

@@ -327,18 +327,15 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
         .map_err(crate::sequencer::StartError::from)
         .with_context(|| format!("opening the database {}", redact(&url)))?;
     tracing::info!(seconds = opening.elapsed().as_secs_f64(), "database open");
-    // The writer hands what it commits to the projections, unless they are
-    // not kept current; 64 groups of up to 10,000 entries at most wait.
-    let (committed, to_projections) = if cfg.no_follow_projections {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        (Some(rx), Some(tx))
-    };
     let mut sequencing = SequencerConfig::new(dir.last_checkpoint(), cfg.accept_rollback)
         .with_extra_keys(dir.other_ledger_keys()?);
-    if let Some(tx) = to_projections {
+    // The writer hands what it commits to the projections, unless they are
+    // not kept current; 64 groups of up to 10,000 entries at most wait.
+    let mut committed = None;
+    if !cfg.no_follow_projections {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
         sequencing = sequencing.with_committed_entries(tx);
+        committed = Some(rx);
     }
     let sequencer = Sequencer::start(store.clone(), ledger_key, sequencing).await?;
     let limits = Limits::of(&cfg);
@@ -350,7 +347,7 @@ pub async fn start(cfg: ServeConfig) -> anyhow::Result<Running> {
     // The projections are rebuilt from the store in the background and
     // then follow it; a compliance request catches up before it answers.
     let compliance = Arc::new(Compliance::new(catalogue, rules));
-    if !cfg.no_follow_projections {
+    if let Some(committed) = committed {
         compliance.follow(store.clone(), committed);
     }
     let state = AppState::new(store, sequencer, compliance, limits, rate_limits)

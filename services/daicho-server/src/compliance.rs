@@ -272,9 +272,10 @@ impl Compliance {
     pub fn follow(
         self: &std::sync::Arc<Self>,
         store: Store,
-        mut committed: Option<mpsc::Receiver<Vec<Recorded>>>,
+        committed: mpsc::Receiver<Vec<Recorded>>,
     ) {
         let view = std::sync::Arc::downgrade(self);
+        let mut committed = Some(committed);
         tokio::spawn(async move {
             let mut warned = false;
             let mut group = None;

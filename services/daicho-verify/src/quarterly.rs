@@ -137,14 +137,19 @@ pub fn verify_report<R: BufRead + Send>(
     catalogue: &Catalogue,
     rulebook: &Rulebook,
 ) -> std::io::Result<ReportCheck> {
-    let stated = Report::from_json(report).map_err(Difference::NotAReport);
-    let mut prefix = stated
-        .as_ref()
-        .ok()
-        .map(|r| Prefix::new(catalogue, options.ledger_key.clone(), r.anchor.tree_size));
+    // The report's tree size says which entries to gather.
+    let mut gathering = Report::from_json(report)
+        .map_err(Difference::NotAReport)
+        .map(|stated| {
+            let n = stated.anchor.tree_size;
+            (
+                stated,
+                Prefix::new(catalogue, options.ledger_key.clone(), n),
+            )
+        });
     let bundle = crate::verify_reader_with(reader, options, &mut |e| {
-        if let Some(p) = prefix.as_mut() {
-            p.push(e);
+        if let Ok((_, prefix)) = gathering.as_mut() {
+            prefix.push(e);
         }
     })?;
     if !bundle.ok {
@@ -153,11 +158,8 @@ pub fn verify_report<R: BufRead + Send>(
             recomputed: Err(Difference::BundleFails),
         });
     }
-    let recomputed = match (stated, prefix) {
-        (Ok(stated), Some(prefix)) => prefix.check(report, &stated, rulebook).map(|_| ()),
-        (Err(e), _) => Err(e),
-        (Ok(_), None) => unreachable!("a prefix is gathered for every report that parses"),
-    };
+    let recomputed =
+        gathering.and_then(|(stated, prefix)| prefix.check(report, &stated, rulebook).map(|_| ()));
     Ok(ReportCheck { bundle, recomputed })
 }
 
@@ -173,14 +175,6 @@ pub fn read_entries(reader: impl BufRead, n: u64) -> std::io::Result<Vec<Recorde
         }
     }
     Ok(out)
-}
-
-/// The tree size and quarter a report file states, read before the bundle
-/// so that only the entries it covers are kept.
-pub fn stated_size(report: &[u8]) -> Result<u64, Difference> {
-    Report::from_json(report)
-        .map(|r| r.anchor.tree_size)
-        .map_err(Difference::NotAReport)
 }
 
 /// What a report is recomputed from, gathered from a bundle's first entry
