@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{fiscal_year_end, parse_date, start_of, tokyo_date, Calendar, Period};
-use crate::rules::{Check, FieldCheck, Rule, Selector, Transition, Validity};
+use crate::rules::{Check, FieldCheck, OnlyWhere, Rule, Selector, Transition, Validity};
 use crate::state::{ApplicationStatus, Fact, State};
 use crate::thresholds::{CadenceUnit, Thresholds};
 
@@ -125,7 +125,11 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             *only_outside_operating_hours,
         ),
         Check::ActorRole { types, roles } => actor_role(cx, types, roles),
-        Check::RequiredContents { types, fields } => required_contents(cx, types, fields),
+        Check::RequiredContents {
+            types,
+            only,
+            fields,
+        } => required_contents(cx, types, only.as_ref(), fields),
         Check::Latency {
             trigger,
             trigger_time,
@@ -142,7 +146,15 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             cadence,
             per,
             record_subject,
-        } => presence(cx, types, cadence, per.as_ref(), record_subject.as_deref()),
+            ended,
+        } => presence(
+            cx,
+            types,
+            cadence,
+            per.as_ref(),
+            record_subject.as_deref(),
+            ended.as_ref(),
+        ),
         Check::Independence {
             checker,
             checker_units,
@@ -170,6 +182,19 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
         Check::ConsentBeforeGrant { stem, when_differ } => {
             consent_before_grant(cx, stem, when_differ)
         }
+        Check::StandingPermission {
+            acts,
+            granted,
+            revoked,
+            within,
+            valid_until,
+        } => standing_permission(
+            cx,
+            acts,
+            [granted, revoked],
+            within.as_deref(),
+            valid_until.as_deref(),
+        ),
     }
 }
 
@@ -456,10 +481,15 @@ fn actor_role(cx: &Context<'_>, types: &[String], roles: &[String]) -> Vec<Raw> 
         .collect()
 }
 
-fn required_contents(cx: &Context<'_>, types: &[String], fields: &[FieldCheck]) -> Vec<Raw> {
+fn required_contents(
+    cx: &Context<'_>,
+    types: &[String],
+    only: Option<&OnlyWhere>,
+    fields: &[FieldCheck],
+) -> Vec<Raw> {
     let mut out = Vec::new();
     for f in cx.state.of_types(types) {
-        if f.occurred_at >= cx.horizon {
+        if f.occurred_at >= cx.horizon || only.is_some_and(|o| !o.selects(&f.payload)) {
             continue;
         }
         let missing: Vec<&FieldCheck> = fields
@@ -658,49 +688,52 @@ fn deadline(cx: &Context<'_>, types: &[String], month: &str, day: Option<u8>) ->
     out
 }
 
-/// The cadence windows of a unit that end by `horizon`, and the one that
-/// contains the horizon's last day.
-fn windows(unit: CadenceUnit, from: Date, horizon: OffsetDateTime) -> Vec<Period> {
-    let last = tokyo_date(horizon - Duration::seconds(1));
-    let mut out = Vec::new();
-    let mut start = match unit {
-        CadenceUnit::Month => from.replace_day(1).expect("day 1"),
+/// The window of a unit that holds `day`: its month, quarter or fiscal
+/// year, or the day itself when it is a business day of `calendar`.
+fn window_of(unit: CadenceUnit, day: Date, calendar: &Calendar) -> Option<Period> {
+    use crate::calendar::{fiscal_year_of, quarter_of};
+    match unit {
+        CadenceUnit::BusinessDay => calendar
+            .is_business_day(day)
+            .then(|| Period::new(day, day).expect("ordered")),
+        CadenceUnit::Month => {
+            let first = day.replace_day(1).expect("day 1");
+            let next = if first.month() == time::Month::December {
+                Date::from_calendar_date(first.year() + 1, time::Month::January, 1)
+            } else {
+                Date::from_calendar_date(first.year(), first.month().next(), 1)
+            }
+            .expect("the 1st exists");
+            Some(Period::new(first, next.previous_day().expect("a day before")).expect("ordered"))
+        }
         CadenceUnit::Quarter => {
-            Period::fiscal_quarter(
-                crate::calendar::fiscal_year_of(from),
-                crate::calendar::quarter_of(from),
-            )
-            .expect("a quarter")
-            .from
+            Some(Period::fiscal_quarter(fiscal_year_of(day), quarter_of(day)).expect("a quarter"))
         }
         CadenceUnit::FiscalYear => {
-            Period::fiscal_year(crate::calendar::fiscal_year_of(from))
-                .expect("a fiscal year")
-                .from
+            Some(Period::fiscal_year(fiscal_year_of(day)).expect("a fiscal year"))
         }
-    };
-    while start <= last {
-        let period = match unit {
-            CadenceUnit::Month => {
-                let next = if start.month() == time::Month::December {
-                    Date::from_calendar_date(start.year() + 1, time::Month::January, 1)
-                } else {
-                    Date::from_calendar_date(start.year(), start.month().next(), 1)
-                }
-                .expect("the 1st exists");
-                Period::new(start, next.previous_day().expect("a day before")).expect("ordered")
+    }
+}
+
+/// The cadence windows of a unit from the one that holds `from` up to the
+/// one that holds the horizon's last day.
+fn windows(
+    unit: CadenceUnit,
+    from: Date,
+    horizon: OffsetDateTime,
+    calendar: &Calendar,
+) -> Vec<Period> {
+    let last = tokyo_date(horizon - Duration::seconds(1));
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= last {
+        match window_of(unit, day, calendar) {
+            Some(w) => {
+                out.push(w);
+                day = w.until.next_day().expect("a next day");
             }
-            CadenceUnit::Quarter => Period::fiscal_quarter(
-                crate::calendar::fiscal_year_of(start),
-                crate::calendar::quarter_of(start),
-            )
-            .expect("a quarter"),
-            CadenceUnit::FiscalYear => {
-                Period::fiscal_year(crate::calendar::fiscal_year_of(start)).expect("a fiscal year")
-            }
-        };
-        out.push(period);
-        start = period.until.next_day().expect("a next day");
+            None => day = day.next_day().expect("a next day"),
+        }
     }
     out
 }
@@ -711,8 +744,19 @@ fn presence(
     cadence: &str,
     per: Option<&Selector>,
     record_subject: Option<&str>,
+    ended: Option<&Selector>,
 ) -> Vec<Raw> {
     let unit = cx.thresholds.cadences[cadence].per;
+    // The day each subject ended, if one did: windows after it are not
+    // required.
+    let mut ends: FxHashMap<String, Date> = FxHashMap::default();
+    if let Some(sel) = ended {
+        for f in cx.state.of_types(&sel.types) {
+            if let Some(s) = f.text(&sel.subject) {
+                ends.entry(s).or_insert(tokyo_date(f.occurred_at));
+            }
+        }
+    }
     let words = &cx.thresholds.cadences[cadence].words_ja;
     let records = cx.state.of_types(types);
     // Subjects the records are required per, from when each became known.
@@ -755,10 +799,15 @@ fn presence(
         } else {
             first_record
         };
-        for w in windows(unit, tokyo_date(since), cx.horizon) {
+        let end = ends.get(subject.as_str());
+        for w in windows(unit, tokyo_date(since), cx.horizon, cx.calendar) {
             // A window counts once it is over, and only if the ledger (or,
-            // per subject, the subject) existed for all of it.
-            if w.end() > cx.horizon || tokyo_date(since) > w.from {
+            // per subject, the subject) existed for all of it and the
+            // subject had not ended by the day it began.
+            if w.end() > cx.horizon
+                || tokyo_date(since) > w.from
+                || end.is_some_and(|e| *e <= w.from)
+            {
                 continue;
             }
             let found = times.get(subject.as_str()).is_some_and(|times| {
@@ -784,22 +833,31 @@ fn presence(
                         w.end(),
                     )
                     .says(
+                        if w.from == w.until {
+                            format!(
+                                "{whom}{}（営業日）に{}の記録がない（{}）。",
+                                date_ja(w.start()),
+                                types.join("・"),
+                                words
+                            )
+                        } else {
+                            format!(
+                                "{whom}{}から{}までの期間に{}の記録がない（{}）。",
+                                date_ja(w.start()),
+                                date_ja(start_of(w.until)),
+                                types.join("・"),
+                                words
+                            )
+                        },
                         format!(
-                            "{whom}{}から{}までの期間に{}の記録がない（{}）。",
-                            date_ja(w.start()),
-                            date_ja(start_of(w.until)),
-                            types.join("・"),
-                            words
-                        ),
-                        format!(
-                            "{}No {} is recorded in the {:?} window starting {label}.",
+                            "{}No {} is recorded in the {} starting {label}.",
                             if subject.is_empty() {
                                 String::new()
                             } else {
                                 format!("{subject}: ")
                             },
                             types.join(" or "),
-                            unit
+                            unit.name_en()
                         ),
                     ),
                 );
@@ -1258,6 +1316,142 @@ fn prior_act(cx: &Context<'_>, first: &Selector, then: &Selector) -> Vec<Raw> {
                         selected(then),
                         subject,
                         date_en(t.occurred_at),
+                        en
+                    ),
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// Acts that need a standing permission held when they happen (第26条第1項).
+/// Grants and revocations are kept per subject and scope in the order they
+/// happened; the last one at or before the act decides: none or a
+/// revocation is a finding, and so is a grant whose last day has passed.
+fn standing_permission(
+    cx: &Context<'_>,
+    acts: &Selector,
+    [granted, revoked]: [&Selector; 2],
+    within: Option<&str>,
+    valid_until: Option<&str>,
+) -> Vec<Raw> {
+    let scope_of = |f: &Fact| within.and_then(|p| f.text(p)).unwrap_or_default();
+    let mut moves: FxHashMap<(String, String), Vec<(&Fact, bool)>> = FxHashMap::default();
+    for (sel, grants) in [(granted, true), (revoked, false)] {
+        for f in cx.state.of_types(&sel.types) {
+            if !sel.selects(&f.payload) {
+                continue;
+            }
+            for s in subjects_at(f, &sel.subject) {
+                moves.entry((s, scope_of(f))).or_default().push((f, grants));
+            }
+        }
+    }
+    for m in moves.values_mut() {
+        m.sort_by_key(|(f, _)| (f.occurred_at, f.seq));
+    }
+    let mut out = Vec::new();
+    for a in cx.state.of_types(&acts.types) {
+        if a.occurred_at >= cx.horizon || !acts.selects(&a.payload) {
+            continue;
+        }
+        let scope = scope_of(a);
+        let place = if scope.is_empty() {
+            String::new()
+        } else {
+            format!("（{scope}）")
+        };
+        let subjects = subjects_at(a, &acts.subject);
+        if subjects.is_empty() {
+            out.push(
+                raw(FindingKind::Violation, None, vec![a.seq], a.occurred_at)
+                    .anchored(a.seq)
+                    .says(
+                        format!(
+                            "{}の{}{place}に、許可を確かめる本人の記載（{}）がない。",
+                            time_ja(a.occurred_at),
+                            selected(acts),
+                            acts.subject
+                        ),
+                        format!(
+                            "{} on {} names no one at {}: its permission cannot be checked.",
+                            selected(acts),
+                            date_en(a.occurred_at),
+                            acts.subject
+                        ),
+                    ),
+            );
+            continue;
+        }
+        for subject in subjects {
+            let last = moves.get(&(subject.clone(), scope.clone())).and_then(|m| {
+                let after = m.partition_point(|(f, _)| f.occurred_at <= a.occurred_at);
+                after.checked_sub(1).map(|i| m[i])
+            });
+            let (ja, en, mut seqs) = match last {
+                None => (
+                    format!("それまでに{}の記録がない", selected(granted)),
+                    format!("no {} is recorded before it", selected(granted)),
+                    vec![],
+                ),
+                Some((f, false)) => (
+                    format!(
+                        "{}に許可が取り消されている（{}）",
+                        date_ja(f.occurred_at),
+                        f.event_type
+                    ),
+                    format!(
+                        "the permission was withdrawn on {} ({})",
+                        date_en(f.occurred_at),
+                        f.event_type
+                    ),
+                    vec![f.seq],
+                ),
+                Some((f, true)) => {
+                    let until = valid_until
+                        .and_then(|p| f.text(p))
+                        .and_then(|t| parse_date(&t));
+                    match until {
+                        Some(d) if tokyo_date(a.occurred_at) > d => (
+                            format!("許可の期限（{}）を過ぎている", date_ja(start_of(d))),
+                            format!(
+                                "the permission ran until {}",
+                                crate::calendar::format_date(d)
+                            ),
+                            vec![f.seq],
+                        ),
+                        _ => continue,
+                    }
+                }
+            };
+            seqs.push(a.seq);
+            out.push(
+                raw(
+                    FindingKind::Violation,
+                    Some(subject.clone()),
+                    seqs,
+                    a.occurred_at,
+                )
+                .anchored(a.seq)
+                .says(
+                    format!(
+                        "{}の{}{place}について、{}の許可がなく、{}。",
+                        time_ja(a.occurred_at),
+                        selected(acts),
+                        subject,
+                        ja
+                    ),
+                    format!(
+                        "{} by {} on {} without a standing permission{}: {}.",
+                        selected(acts),
+                        subject,
+                        date_en(a.occurred_at),
+                        if scope.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" for {scope}")
+                        },
                         en
                     ),
                 ),

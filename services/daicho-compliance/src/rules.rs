@@ -94,13 +94,18 @@ pub struct OnlyWhere {
 impl Selector {
     /// Whether an event with this payload is selected (its type aside).
     pub fn selects(&self, payload: &crate::Payload) -> bool {
-        self.only.as_ref().is_none_or(|o| {
-            payload
-                .pointer(&o.pointer)
-                .filter(|_| !o.pointer.is_empty())
-                .and_then(|d| d.text())
-                .is_some_and(|v| o.any_of.iter().any(|a| *a == *v))
-        })
+        self.only.as_ref().is_none_or(|o| o.selects(payload))
+    }
+}
+
+impl OnlyWhere {
+    /// Whether a payload has one of the values at the pointer.
+    pub fn selects(&self, payload: &crate::Payload) -> bool {
+        payload
+            .pointer(&self.pointer)
+            .filter(|_| !self.pointer.is_empty())
+            .and_then(|d| d.text())
+            .is_some_and(|v| self.any_of.iter().any(|a| *a == *v))
     }
 }
 
@@ -164,6 +169,10 @@ pub enum Check {
     RequiredContents {
         /// The acts.
         types: Vec<String>,
+        /// Only the acts whose payload has one of these values at a
+        /// pointer (第26条第4項: only visitors are escorted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<OnlyWhere>,
         /// What each must contain.
         fields: Vec<FieldCheck>,
     },
@@ -204,6 +213,10 @@ pub enum Check {
         /// Pointer to the subject in the records, when `per` is given.
         #[serde(default)]
         record_subject: Option<String>,
+        /// What ends a subject of `per` (a section abolished): no window
+        /// that begins on or after the day it ended is required.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended: Option<Selector>,
     },
     /// Who checks must not belong to the unit checked.
     Independence {
@@ -274,6 +287,27 @@ pub enum Check {
         /// name a text and the texts differ.
         when_differ: [String; 2],
     },
+    /// An act needs a standing permission held when it happens (第26条第1項:
+    /// 入退室を許可された者のみに制限し): for the act's subject, within the
+    /// same scope where the rule names one, the last grant or revocation
+    /// before the act is a grant, and the grant's last day, where it names
+    /// one, has not passed.
+    StandingPermission {
+        /// The acts that need the permission; `subject` points to who acts.
+        acts: Selector,
+        /// What grants it; `subject` points to whom.
+        granted: Selector,
+        /// What withdraws it; `subject` points to whom.
+        revoked: Selector,
+        /// Pointer to what the permission is for (the managed area), the
+        /// same in the acts, grants and revocations.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        within: Option<String>,
+        /// Pointer to the grant's last day (`YYYY-MM-DD`, inclusive), if
+        /// it names one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<String>,
+    },
     /// Each subject moves through states; an event that does not fit its
     /// subject's history is an inconsistent record.
     Lifecycle {
@@ -332,6 +366,7 @@ impl Check {
             Check::PriorAct { .. } => "prior_act",
             Check::ReleasedAtEnding { .. } => "released_at_ending",
             Check::ConsentBeforeGrant { .. } => "consent_before_grant",
+            Check::StandingPermission { .. } => "standing_permission",
             Check::Lifecycle { .. } => "lifecycle",
         }
     }
@@ -382,14 +417,24 @@ impl Check {
                 out.extend(sel(held));
                 out.extend(released.iter().map(String::as_str));
             }
+            Check::StandingPermission {
+                acts,
+                granted,
+                revoked,
+                ..
+            } => {
+                out.extend(sel(acts));
+                out.extend(sel(granted));
+                out.extend(sel(revoked));
+            }
             Check::Lifecycle { transitions, .. } => {
                 out.extend(transitions.iter().map(|t| t.event_type.as_str()))
             }
             // Its types follow from the stem, checked by the loader.
             Check::ConsentBeforeGrant { .. } => {}
         }
-        if let Check::Presence { per: Some(per), .. } = self {
-            out.extend(per.types.iter().map(String::as_str));
+        if let Check::Presence { per, ended, .. } = self {
+            out.extend(per.iter().chain(ended).flat_map(sel));
         }
         out
     }
@@ -737,6 +782,17 @@ fn check_rules(
                 }
             }
         }
+        if let Check::Presence {
+            per: None,
+            ended: Some(_),
+            ..
+        } = &rule.check
+        {
+            out.push((
+                at("/check/ended"),
+                "only subjects named by per can end".to_owned(),
+            ));
+        }
         if rule.id.is_empty() || !ids.insert(rule.id.as_str()) {
             out.push((
                 at("/id"),
@@ -870,8 +926,9 @@ fn pointers_of(check: &Check) -> Vec<&str> {
                 out.push(pointer);
             }
         }
-        Check::RequiredContents { fields, .. } => {
-            out.extend(fields.iter().map(|f| f.pointer.as_str()))
+        Check::RequiredContents { fields, only, .. } => {
+            out.extend(fields.iter().map(|f| f.pointer.as_str()));
+            out.extend(only.as_ref().map(|o| o.pointer.as_str()));
         }
         Check::Latency {
             trigger,
@@ -887,10 +944,22 @@ fn pointers_of(check: &Check) -> Vec<&str> {
         Check::Presence {
             per,
             record_subject,
+            ended,
             ..
         } => {
-            out.extend(per.as_ref().map(|p| p.subject.as_str()));
+            out.extend(per.iter().chain(ended).map(|p| p.subject.as_str()));
             out.extend(record_subject.as_deref());
+        }
+        Check::StandingPermission {
+            acts,
+            granted,
+            revoked,
+            within,
+            valid_until,
+        } => {
+            out.extend([&acts.subject, &granted.subject, &revoked.subject].map(String::as_str));
+            out.extend(within.as_deref());
+            out.extend(valid_until.as_deref());
         }
         Check::Independence {
             checker,

@@ -92,12 +92,26 @@ pub struct Cadence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CadenceUnit {
+    /// A business day of the calendar (第24条第2項: 業務が終了した時点で).
+    BusinessDay,
     /// A calendar month.
     Month,
     /// A fiscal quarter.
     Quarter,
     /// A fiscal year.
     FiscalYear,
+}
+
+impl CadenceUnit {
+    /// How a window of this unit is named in English.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            CadenceUnit::BusinessDay => "business day",
+            CadenceUnit::Month => "month",
+            CadenceUnit::Quarter => "quarter",
+            CadenceUnit::FiscalYear => "fiscal year",
+        }
+    }
 }
 
 /// The hours processing terminals may be operated (第24条第5項).

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use daicho_catalogue::{Catalogue, Evaluation as ArticleClass};
 use daicho_compliance::rules::{checks, units, Check, Rule, Selector, Unchecked, Validity};
+use daicho_compliance::thresholds::CadenceUnit;
 use daicho_compliance::{evaluate, Period, Rulebook, State, Status};
 use daicho_core::entry::{Entry, Recorded};
 use daicho_core::event::{Actor, EventId, EventType, HashedEvent, Label, UnsignedEvent};
@@ -16,6 +17,7 @@ use daicho_core::Digest;
 use serde_json::{json, Map, Value};
 
 /// One act of a scenario: type, Tokyo time, role, payload.
+#[derive(Clone)]
 struct Act {
     event_type: String,
     at: String,
@@ -43,7 +45,7 @@ fn record(acts: &[Act]) -> Vec<Recorded> {
                 panic!("payloads are objects")
             };
             let event = UnsignedEvent {
-                event_id: EventId::from_bytes([i as u8 + 1; 16]),
+                event_id: EventId::from_bytes((i as u128 + 1).to_be_bytes()),
                 event_type: EventType::parse(&a.event_type).unwrap(),
                 schema_version: 1,
                 occurred_at: OccurredAt::parse(&a.at).unwrap(),
@@ -162,7 +164,11 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                 vec![act(t, "2026-05-11T10:00:00+09:00", &roles[0], json!({}))],
             )
         }
-        Check::RequiredContents { types, fields } => {
+        Check::RequiredContents {
+            types,
+            only,
+            fields,
+        } => {
             let t = first(types);
             // Values a field must contain gather in one array.
             let mut full: Vec<(&str, Value)> = Vec::new();
@@ -176,7 +182,12 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                     (None, None) => full.push((f.pointer.as_str(), json!("recorded"))),
                 }
             }
-            let missing: Vec<(&str, Value)> = full[1..].to_vec();
+            let mut missing: Vec<(&str, Value)> = full[1..].to_vec();
+            // Only the acts the rule selects must contain the fields.
+            if let Some(o) = only {
+                missing.push((&o.pointer, json!(o.any_of[0])));
+                full.push((&o.pointer, json!(o.any_of[0])));
+            }
             (
                 vec![act(t, "2026-05-11T10:00:00+09:00", "staff", with(&missing))],
                 vec![act(t, "2026-05-11T10:00:00+09:00", "staff", with(&full))],
@@ -305,6 +316,7 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
         }
         Check::Presence {
             types,
+            cadence,
             per,
             record_subject,
             ..
@@ -341,19 +353,25 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                     sel_payload(s, "S-1"),
                 )
             }));
-            // A record in every month from April 2025 to June 2026.
-            for m in 0..15 {
-                let (y, mo) = (2025 + (3 + m) / 12, (3 + m) % 12 + 1);
-                let mut p = json!({});
-                if let Some(rs) = record_subject {
-                    set(&mut p, rs, json!("S-1"));
+            // A record in every month from April 2025 to June 2026, or on
+            // every day of it for a cadence of business days.
+            let daily =
+                Rulebook::embedded().thresholds().cadences[cadence].per == CadenceUnit::BusinessDay;
+            let mut day = time::macros::date!(2025 - 04 - 01);
+            while day <= time::macros::date!(2026 - 06 - 30) {
+                if daily || day.day() == 15 {
+                    let mut p = json!({});
+                    if let Some(rs) = record_subject {
+                        set(&mut p, rs, json!("S-1"));
+                    }
+                    compliant.push(act(
+                        first(types),
+                        &format!("{day}T18:00:00+09:00"),
+                        "staff",
+                        p,
+                    ));
                 }
-                compliant.push(act(
-                    first(types),
-                    &format!("{y}-{mo:02}-15T10:00:00+09:00"),
-                    "staff",
-                    p,
-                ));
+                day = day.next_day().unwrap();
             }
             let mut violating = vec![opening];
             violating.extend(known);
@@ -512,6 +530,49 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
             (
                 vec![request(), granted()],
                 vec![request(), consent, granted()],
+            )
+        }
+        Check::StandingPermission {
+            acts,
+            granted,
+            revoked,
+            within,
+            ..
+        } => {
+            let scoped = |sel: &Selector| {
+                let mut p = sel_payload(sel, "K-1");
+                if let Some(w) = within {
+                    set(&mut p, w, json!("AREA-1"));
+                }
+                p
+            };
+            let grant = act(
+                first(&granted.types),
+                "2026-05-01T10:00:00+09:00",
+                "network_admin",
+                scoped(granted),
+            );
+            let the_act = || {
+                act(
+                    first(&acts.types),
+                    "2026-05-11T10:00:00+09:00",
+                    "staff",
+                    scoped(acts),
+                )
+            };
+            // Permitted, then withdrawn before the act; then permitted.
+            (
+                vec![
+                    grant.clone(),
+                    act(
+                        first(&revoked.types),
+                        "2026-05-08T10:00:00+09:00",
+                        "network_admin",
+                        scoped(revoked),
+                    ),
+                    the_act(),
+                ],
+                vec![grant, the_act()],
             )
         }
         Check::Lifecycle {
@@ -759,6 +820,13 @@ fn the_loader_refuses_rules_that_do_not_fit_the_catalogue() {
             "an unknown reason",
             Box::new(|r| r["unchecked"][0]["reason"] = json!("vibes")),
             "/unchecked/0/reason",
+        ),
+        (
+            "an ending of subjects that are not named",
+            Box::new(
+                |r| r["rules"][0]["check"] = json!({"kind": "presence", "types": ["office.secured"], "cadence": "end_of_work", "ended": {"types": ["section.abolished"], "subject": "/section/code"}}),
+            ),
+            "/rules/0/check/ended",
         ),
     ];
     for (what, edit, pointer) in cases {
@@ -1154,4 +1222,159 @@ fn guidance_answers_every_recipient() {
     );
     // K-3's, alone: K-1 and K-2 are answered, K-4 is regular staff.
     assert_eq!(findings.len(), 1, "{findings:?}");
+}
+
+fn rule(id: &str) -> &'static Rule {
+    Rulebook::embedded()
+        .rules()
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("rule {id}"))
+}
+
+#[test]
+fn entering_a_managed_area_needs_a_permission_held_at_the_time() {
+    let rule = rule("26-1.entry-by-permitted-staff");
+    let area = "本庁舎 電子計算機室";
+    let move_ = |t: &str, at: &str, who: &str, area: &str, until: Option<&str>| {
+        let mut p = json!({"area": area, "person": {"name": "n", "staff_id": who}});
+        if let Some(u) = until {
+            p["valid_until"] = json!(u);
+        }
+        act(t, at, "network_admin", p)
+    };
+    let granted = |at: &str, who: &str, area: &str, until: Option<&str>| {
+        move_("managed_area.access.authorised", at, who, area, until)
+    };
+    let revoked = |at: &str, who: &str| move_("managed_area.access.revoked", at, who, area, None);
+    let entered = |at: &str, who: Option<&str>, category: &str| {
+        let mut person = json!({"name": "n"});
+        if let Some(w) = who {
+            person["staff_id"] = json!(w);
+        }
+        act(
+            "managed_area.entered",
+            at,
+            "staff",
+            json!({"visit_id": format!("V-{at}"), "area": area, "person": person, "category": category}),
+        )
+    };
+    let cases: Vec<(&str, Vec<Act>, usize)> = vec![
+        (
+            "permitted, and entering",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, Some("2027-03-31")),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            0,
+        ),
+        (
+            "never permitted",
+            vec![entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff")],
+            1,
+        ),
+        (
+            "permitted for another area",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", "別館 倉庫", None),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            1,
+        ),
+        (
+            "permitted after entering",
+            vec![
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+                granted("2026-05-12T09:00:00+09:00", "K-1", area, None),
+            ],
+            1,
+        ),
+        (
+            "the permission ran out",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, Some("2026-04-30")),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            1,
+        ),
+        (
+            "withdrawn, then permitted again",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, None),
+                revoked("2026-04-20T09:00:00+09:00", "K-1"),
+                entered("2026-04-21T10:00:00+09:00", Some("K-1"), "staff"),
+                granted("2026-05-01T09:00:00+09:00", "K-1", area, None),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            1,
+        ),
+        (
+            "another person's withdrawal",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, None),
+                revoked("2026-04-20T09:00:00+09:00", "K-2"),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            0,
+        ),
+        (
+            "a contractor, escorted under 第26条第4項 rather than permitted",
+            vec![entered("2026-05-11T10:00:00+09:00", None, "contractor")],
+            0,
+        ),
+        (
+            "staff without a staff number",
+            vec![entered("2026-05-11T10:00:00+09:00", None, "staff")],
+            1,
+        ),
+    ];
+    for (what, acts, expected) in cases {
+        let found = findings_of(rule, &acts);
+        assert_eq!(found.len(), expected, "{what}: {found:?}");
+    }
+}
+
+#[test]
+fn offices_are_secured_on_every_business_day_while_the_section_exists() {
+    let rule = rule("24-1.offices-secured-every-business-day");
+    let section = json!({"section": {"code": "0120", "name": "市民課"}});
+    let mut acts = vec![act(
+        "section.established",
+        "2026-04-01T08:00:00+09:00",
+        "info_officer",
+        json!({"section": {"code": "0120", "name": "市民課"}, "department": {"code": "01", "name": "市民部"}}),
+    )];
+    let calendar = Rulebook::embedded().calendar();
+    let mut day = time::macros::date!(2026 - 04 - 01);
+    // Every business day of April but the 30th; weekends and 昭和の日
+    // (4/29) have none and need none.
+    while day < time::macros::date!(2026 - 05 - 01) {
+        if calendar.is_business_day(day) && day.day() != 30 {
+            let mut p = section.clone();
+            p["room"] = json!("本庁舎2階 市民課");
+            acts.push(act(
+                "office.secured",
+                &format!("{day}T17:40:00+09:00"),
+                "info_manager",
+                p,
+            ));
+        }
+        day = day.next_day().unwrap();
+    }
+    // Abolished on May 1st: nothing is due after it.
+    let mut abolished = section.clone();
+    abolished["abolished_on"] = json!("2026-05-01");
+    acts.push(act(
+        "section.abolished",
+        "2026-05-01T09:00:00+09:00",
+        "info_officer",
+        abolished,
+    ));
+    let found = findings_of(rule, &acts);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("2026年4月30日"), "{found:?}");
+    // Without the abolition every business day of May and June is due.
+    acts.pop();
+    let found = findings_of(rule, &acts);
+    assert!(found.len() > 30, "{}", found.len());
 }

@@ -101,7 +101,14 @@ fn every_finding_is_shown_under_its_chapter_and_article() {
     let report = report();
     let html = render(&golden(), Lang::Ja).unwrap();
     let doc = Html::parse_document(&html);
-    assert_eq!(doc.select(&sel("article.finding")).count(), 64);
+    assert!(
+        !report.findings.is_empty(),
+        "the golden quarter has findings"
+    );
+    assert_eq!(
+        doc.select(&sel("article.finding")).count(),
+        report.findings.len()
+    );
     for f in &report.findings {
         let card = doc
             .select(&sel(&format!(

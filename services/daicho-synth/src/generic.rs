@@ -82,7 +82,11 @@ fn fresh(example: &str, n: u64, fiscal_year: i32) -> String {
 
 /// Emits the catalogue's types that no written lifecycle covers.
 pub(crate) fn rest(g: &mut Gen) {
-    let written: BTreeSet<&str> = WRITTEN.iter().copied().collect();
+    let written: BTreeSet<&str> = WRITTEN
+        .iter()
+        .chain(crate::premises::WRITTEN)
+        .copied()
+        .collect();
     let all: Vec<String> = g.types().map(str::to_owned).collect();
     let mut left: BTreeSet<String> = all
         .iter()

@@ -23,6 +23,9 @@
 //!   conduct, findings raised → instructed → remediated → closed, report),
 //!   self-inspections, training, exceptions, access-log reviews and nightly
 //!   backups; systems registered, staff hired and departing;
+//! - departments and sections registered before the first day's work,
+//!   offices secured after every business day, and the computer room
+//!   entered by the staff permitted to (see `premises`);
 //! - every other type of the catalogue from its example (see `generic`),
 //!   so that types added to the catalogue are emitted as soon as they have
 //!   an example.
@@ -55,6 +58,7 @@ mod calendar;
 mod gen;
 mod generic;
 mod lifecycle;
+mod premises;
 mod prng;
 mod template;
 mod world;
@@ -143,11 +147,20 @@ pub enum ViolationKind {
     UsbNotReturned,
     /// An incident closed a second time: an inconsistent record.
     SecondIncidentClosure,
+    /// A section's office with no record of being secured after one
+    /// business day's work; the planted event is the section's
+    /// `section.established`, the subject the section and the day.
+    OfficeLeftUnsecured,
+    /// An office secured with its terminals left out of storage.
+    TerminalsNotStored,
+    /// A member of staff entering the computer room after their permission
+    /// was withdrawn.
+    EntryWithoutPermission,
 }
 
 impl ViolationKind {
     /// Every kind.
-    pub const ALL: [ViolationKind; 12] = [
+    pub const ALL: [ViolationKind; 15] = [
         ViolationKind::UsbWithoutCurrentApproval,
         ViolationKind::ApprovalByWrongRole,
         ViolationKind::LateCardInvalidation,
@@ -160,6 +173,9 @@ impl ViolationKind {
         ViolationKind::FindingLeftOpen,
         ViolationKind::UsbNotReturned,
         ViolationKind::SecondIncidentClosure,
+        ViolationKind::OfficeLeftUnsecured,
+        ViolationKind::TerminalsNotStored,
+        ViolationKind::EntryWithoutPermission,
     ];
 
     /// The paragraph the act breaks when it is an event of `event_type`: a
@@ -189,6 +205,9 @@ impl ViolationKind {
             // The lifecycle of an incident has one closure; the record is
             // inconsistent rather than in breach of a paragraph.
             ViolationKind::SecondIncidentClosure => "21",
+            ViolationKind::OfficeLeftUnsecured => "24-1",
+            ViolationKind::TerminalsNotStored => "24-2",
+            ViolationKind::EntryWithoutPermission => "26-1",
         }
     }
 }
@@ -341,6 +360,7 @@ pub fn generate(config: &Config, catalogue: &Catalogue) -> Generated {
     lifecycle::training(&mut g);
     lifecycle::exceptions(&mut g);
     lifecycle::operations(&mut g);
+    premises::premises(&mut g);
     generic::rest(&mut g);
 
     let mut id_rng = Rng::new(config.seed).fork(3);

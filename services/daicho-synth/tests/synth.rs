@@ -252,6 +252,26 @@ fn every_kind_of_violation_is_planted_and_points_at_its_event() {
                     .count();
                 assert_eq!(closures, 2);
             }
+            ViolationKind::OfficeLeftUnsecured => {
+                // The section's record of that day is missing.
+                let (code, day) = v.subject.split_once(' ').expect("section and day");
+                assert_eq!(at(e, "/section/code"), Value::from(code));
+                let secured = by_type(&generated, "office.secured").iter().any(|o| {
+                    at(o, "/section/code") == code && o.body.occurred_at.as_str().starts_with(day)
+                });
+                assert!(!secured, "{code} was secured on {day}");
+            }
+            ViolationKind::TerminalsNotStored => {
+                assert_eq!(at(e, "/terminals_stored"), Value::Bool(false));
+            }
+            ViolationKind::EntryWithoutPermission => {
+                assert_eq!(at(e, "/category"), Value::from("staff"));
+                let revoked = by_type(&generated, "managed_area.access.revoked")
+                    .into_iter()
+                    .find(|r| at(r, "/person/staff_id") == v.subject.as_str())
+                    .expect("the permission was withdrawn");
+                assert!(revoked.body.occurred_at.instant() < e.body.occurred_at.instant());
+            }
             ViolationKind::LateCardInvalidation | ViolationKind::LateOperationPlan => {
                 assert!(payload.contains('"'));
             }
