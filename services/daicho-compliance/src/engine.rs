@@ -128,8 +128,9 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
         Check::RequiredContents {
             types,
             only,
+            subject,
             fields,
-        } => required_contents(cx, types, only.as_ref(), fields),
+        } => required_contents(cx, types, only.as_ref(), subject.as_deref(), fields),
         Check::Latency {
             trigger,
             trigger_time,
@@ -485,6 +486,7 @@ fn required_contents(
     cx: &Context<'_>,
     types: &[String],
     only: Option<&OnlyWhere>,
+    subject: Option<&str>,
     fields: &[FieldCheck],
 ) -> Vec<Raw> {
     let mut out = Vec::new();
@@ -512,7 +514,13 @@ fn required_contents(
         let ja: Vec<&str> = missing.iter().map(|c| c.label_ja.as_str()).collect();
         let en: Vec<&str> = missing.iter().map(|c| c.label_en.as_str()).collect();
         out.push(
-            raw(FindingKind::Violation, None, vec![f.seq], f.occurred_at).says(
+            raw(
+                FindingKind::Violation,
+                subject.and_then(|p| f.text(p)),
+                vec![f.seq],
+                f.occurred_at,
+            )
+            .says(
                 format!(
                     "{}の{}の記録に、{}が確認されなかった。",
                     date_ja(f.occurred_at),

@@ -173,6 +173,10 @@ pub enum Check {
         /// pointer (第26条第4項: only visitors are escorted).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         only: Option<OnlyWhere>,
+        /// Pointer to what a finding is about (the medium, the section),
+        /// shown as its subject.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
         /// What each must contain.
         fields: Vec<FieldCheck>,
     },
@@ -926,9 +930,15 @@ fn pointers_of(check: &Check) -> Vec<&str> {
                 out.push(pointer);
             }
         }
-        Check::RequiredContents { fields, only, .. } => {
+        Check::RequiredContents {
+            fields,
+            only,
+            subject,
+            ..
+        } => {
             out.extend(fields.iter().map(|f| f.pointer.as_str()));
             out.extend(only.as_ref().map(|o| o.pointer.as_str()));
+            out.extend(subject.as_deref());
         }
         Check::Latency {
             trigger,

@@ -168,6 +168,7 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
             types,
             only,
             fields,
+            ..
         } => {
             let t = first(types);
             // Values a field must contain gather in one array.
@@ -1377,4 +1378,28 @@ fn offices_are_secured_on_every_business_day_while_the_section_exists() {
     acts.pop();
     let found = findings_of(rule, &acts);
     assert!(found.len() > 30, "{}", found.len());
+}
+
+#[test]
+fn a_record_missing_contents_is_reported_about_its_subject() {
+    let catalogue = Catalogue::embedded();
+    let rule = rule("24-2.terminals-stored");
+    let entries = record(&[act(
+        "office.secured",
+        "2026-05-26T18:00:00+09:00",
+        "info_manager",
+        json!({"section": {"code": "0120", "name": "市民課"}, "room": "本庁舎2階 市民課", "terminals_stored": false}),
+    )]);
+    let state = State::fold(catalogue, &entries);
+    let period = Period::fiscal_quarter(2026, 1).unwrap();
+    let e = evaluate(
+        catalogue,
+        Rulebook::embedded(),
+        &state,
+        period,
+        Some((2026, 1)),
+    );
+    let found: Vec<_> = e.findings.iter().filter(|f| f.rule == rule.id).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].subject.as_deref(), Some("0120"));
 }
