@@ -124,7 +124,7 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             validity,
             *only_outside_operating_hours,
         ),
-        Check::ActorRole { types, roles } => actor_role(cx, types, roles),
+        Check::ActorRole { types, only, roles } => actor_role(cx, types, only.as_ref(), roles),
         Check::RequiredContents {
             types,
             only,
@@ -452,11 +452,17 @@ fn valid_at(
     }
 }
 
-fn actor_role(cx: &Context<'_>, types: &[String], roles: &[String]) -> Vec<Raw> {
+fn actor_role(
+    cx: &Context<'_>,
+    types: &[String],
+    only: Option<&OnlyWhere>,
+    roles: &[String],
+) -> Vec<Raw> {
     cx.state
         .of_types(types)
         .into_iter()
         .filter(|f| f.occurred_at < cx.horizon && !roles.iter().any(|r| **r == *f.actor_role))
+        .filter(|f| only.is_none_or(|o| o.selects(&f.payload)))
         .map(|f| {
             raw(
                 FindingKind::Violation,

@@ -162,6 +162,10 @@ pub enum Check {
     ActorRole {
         /// The acts.
         types: Vec<String>,
+        /// Only the acts whose payload has one of these values at a
+        /// pointer (第19条第4項: changes to network equipment).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<OnlyWhere>,
         /// The empowered roles.
         roles: Vec<String>,
     },
@@ -1008,7 +1012,7 @@ fn pointers_of(check: &Check) -> Vec<&str> {
         Check::ConsentBeforeGrant { when_differ, .. } => {
             out.extend(when_differ.iter().map(String::as_str))
         }
-        Check::ActorRole { .. } => {}
+        Check::ActorRole { only, .. } => out.extend(only.as_ref().map(|o| o.pointer.as_str())),
     }
     out
 }

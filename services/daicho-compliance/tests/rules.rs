@@ -152,16 +152,20 @@ fn sel_payload(s: &Selector, id: &str) -> Value {
 /// the rule's data alone.
 fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
     match &rule.check {
-        Check::ActorRole { types, roles } => {
+        Check::ActorRole { types, only, roles } => {
             let t = first(types);
+            let mut p = json!({});
+            if let Some(o) = only {
+                set(&mut p, &o.pointer, json!(o.any_of[0]));
+            }
             (
                 vec![act(
                     t,
                     "2026-05-11T10:00:00+09:00",
                     &other_role(roles),
-                    json!({}),
+                    p.clone(),
                 )],
-                vec![act(t, "2026-05-11T10:00:00+09:00", &roles[0], json!({}))],
+                vec![act(t, "2026-05-11T10:00:00+09:00", &roles[0], p)],
             )
         }
         Check::RequiredContents {

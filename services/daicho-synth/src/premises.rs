@@ -142,33 +142,15 @@ fn computer_room(g: &mut Gen) {
         .find(|s| !permitted.contains(s));
     let mut at = calendar::at(day0, 8, 5);
     for &s in permitted.iter().chain(&temporary) {
-        let mut fill = g.fill(at, s);
-        fill.set("/area", json!(COMPUTER_ROOM))
-            .set("/person", person(g, s))
-            .set("/method", json!("ic_card"));
-        g.emit(
-            "managed_area.access.authorised",
-            at,
-            Who::Staff(admin),
-            "network_admin",
-            &fill,
-        );
+        let method = ("/method", json!("ic_card"));
+        permission(g, "managed_area.access.authorised", s, at, method);
         at += 60;
     }
     let revoked_on = temporary.map(|s| {
         let (i, day) = g.business_day(days.len() * 2 / 5, days.len() / 2);
         let at = g.moment(day, 9 * 60, 10 * 60);
-        let mut fill = g.fill(at, s);
-        fill.set("/area", json!(COMPUTER_ROOM))
-            .set("/person", person(g, s))
-            .set("/reason", json!("作業終了"));
-        g.emit(
-            "managed_area.access.revoked",
-            at,
-            Who::Staff(admin),
-            "network_admin",
-            &fill,
-        );
+        let reason = ("/reason", json!("作業終了"));
+        permission(g, "managed_area.access.revoked", s, at, reason);
         (s, i)
     });
     let mut visits = 0;
@@ -193,6 +175,17 @@ fn computer_room(g: &mut Gen) {
             visit(g, s, day, visits, true);
         }
     }
+}
+
+/// The network administrator grants or withdraws member of staff `s`'s
+/// permission to enter the computer room, with one more member.
+fn permission(g: &mut Gen, event_type: &str, s: usize, at: i64, (member, value): (&str, Value)) {
+    let mut fill = g.fill(at, s);
+    fill.set("/area", json!(COMPUTER_ROOM))
+        .set("/person", person(g, s))
+        .set(member, value);
+    let admin = Who::Staff(g.world.network_admin);
+    g.emit(event_type, at, admin, "network_admin", &fill);
 }
 
 fn person(g: &Gen, s: usize) -> Value {
