@@ -1411,7 +1411,7 @@ fn standing_permission(
                 ),
                 Some((f, false)) => (
                     format!(
-                        "{}に許可が取り消されている（{}）",
+                        "{}に取り消されている: {}",
                         date_ja(f.occurred_at),
                         f.event_type
                     ),
@@ -1428,7 +1428,7 @@ fn standing_permission(
                         .and_then(|t| parse_date(&t));
                     match until {
                         Some(d) if tokyo_date(a.occurred_at) > d => (
-                            format!("許可の期限（{}）を過ぎている", date_ja(start_of(d))),
+                            format!("期限は{}まで", date_ja(start_of(d))),
                             format!(
                                 "the permission ran until {}",
                                 crate::calendar::format_date(d)
@@ -1450,7 +1450,7 @@ fn standing_permission(
                 .anchored(a.seq)
                 .says(
                     format!(
-                        "{}の{}{place}について、{}の許可がなく、{}。",
+                        "{}の{}{place}について、{}は許可を受けていなかった（{}）。",
                         time_ja(a.occurred_at),
                         selected(acts),
                         subject,

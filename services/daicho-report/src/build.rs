@@ -632,7 +632,7 @@ fn threshold_rows(rulebook: &Rulebook) -> Vec<ThresholdRow> {
     }
     for (name, c) in &t.cadences {
         let (value_ja, value_en) = match c.per {
-            CadenceUnit::BusinessDay => ("営業日ごとに1回以上", "at least once every business day"),
+            CadenceUnit::BusinessDay => ("開庁日ごとに1回以上", "at least once every business day"),
             CadenceUnit::Month => ("毎月1回以上", "at least once a month"),
             CadenceUnit::Quarter => ("四半期ごとに1回以上", "at least once a quarter"),
             CadenceUnit::FiscalYear => ("毎年度1回以上", "at least once a fiscal year"),
