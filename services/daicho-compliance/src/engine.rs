@@ -148,13 +148,14 @@ pub(crate) fn run(rule: &Rule, cx: &Context<'_>) -> Vec<Raw> {
             per,
             record_subject,
             ended,
+            ended_on,
         } => presence(
             cx,
             types,
             cadence,
             per.as_ref(),
             record_subject.as_deref(),
-            ended.as_ref(),
+            ended.as_ref().map(|e| (e, ended_on.as_deref())),
         ),
         Check::Independence {
             checker,
@@ -758,16 +759,27 @@ fn presence(
     cadence: &str,
     per: Option<&Selector>,
     record_subject: Option<&str>,
-    ended: Option<&Selector>,
+    ended: Option<(&Selector, Option<&str>)>,
 ) -> Vec<Raw> {
     let unit = cx.thresholds.cadences[cadence].per;
-    // The day each subject ended, if one did: windows after it are not
+    // The day each subject ended, if one did: the day its ending names
+    // (a section abolished on a later date), or the day of the ending;
+    // the earliest where there are several. Windows from it on are not
     // required.
     let mut ends: FxHashMap<String, Date> = FxHashMap::default();
-    if let Some(sel) = ended {
+    if let Some((sel, on)) = ended {
         for f in cx.state.of_types(&sel.types) {
+            if !sel.selects(&f.payload) {
+                continue;
+            }
             if let Some(s) = f.text(&sel.subject) {
-                ends.entry(s).or_insert(tokyo_date(f.occurred_at));
+                let day = on
+                    .and_then(|p| f.text(p))
+                    .and_then(|t| parse_date(&t))
+                    .unwrap_or_else(|| tokyo_date(f.occurred_at));
+                ends.entry(s)
+                    .and_modify(|d| *d = (*d).min(day))
+                    .or_insert(day);
             }
         }
     }
@@ -1341,8 +1353,10 @@ fn prior_act(cx: &Context<'_>, first: &Selector, then: &Selector) -> Vec<Raw> {
 
 /// Acts that need a standing permission held when they happen (第26条第1項).
 /// Grants and revocations are kept per subject and scope in the order they
-/// happened; the last one at or before the act decides: none or a
-/// revocation is a finding, and so is a grant whose last day has passed.
+/// happened (by seq where two share a moment); the last one at or before
+/// the act's moment decides: none or a revocation is a finding, and so is
+/// a grant whose last day has passed. An act that names no subject, or no
+/// scope where the rule has one, cannot be checked and is a finding.
 fn standing_permission(
     cx: &Context<'_>,
     acts: &Selector,
@@ -1371,6 +1385,25 @@ fn standing_permission(
             continue;
         }
         let scope = scope_of(a);
+        if let Some(p) = within.filter(|_| scope.is_empty()) {
+            out.push(
+                raw(FindingKind::Violation, None, vec![a.seq], a.occurred_at)
+                    .anchored(a.seq)
+                    .says(
+                        format!(
+                            "{}の{}に、許可の範囲を示す記載（{p}）がなく、許可を確かめられない。",
+                            time_ja(a.occurred_at),
+                            selected(acts),
+                        ),
+                        format!(
+                            "{} on {} names nothing at {p}: its permission cannot be checked.",
+                            selected(acts),
+                            date_en(a.occurred_at),
+                        ),
+                    ),
+            );
+            continue;
+        }
         let place = if scope.is_empty() {
             String::new()
         } else {

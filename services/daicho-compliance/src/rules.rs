@@ -225,6 +225,11 @@ pub enum Check {
         /// that begins on or after the day it ended is required.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ended: Option<Selector>,
+        /// Pointer to the day (`YYYY-MM-DD`) an ending takes effect
+        /// (`/abolished_on`); without it, or where the ending has none,
+        /// the day it happened.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended_on: Option<String>,
     },
     /// Who checks must not belong to the unit checked.
     Independence {
@@ -791,15 +796,24 @@ fn check_rules(
             }
         }
         if let Check::Presence {
-            per: None,
-            ended: Some(_),
+            per,
+            ended,
+            ended_on,
             ..
         } = &rule.check
         {
-            out.push((
-                at("/check/ended"),
-                "only subjects named by per can end".to_owned(),
-            ));
+            if per.is_none() && ended.is_some() {
+                out.push((
+                    at("/check/ended"),
+                    "only subjects named by per can end".to_owned(),
+                ));
+            }
+            if ended.is_none() && ended_on.is_some() {
+                out.push((
+                    at("/check/ended_on"),
+                    "ended_on reads the events named by ended".to_owned(),
+                ));
+            }
         }
         if rule.id.is_empty() || !ids.insert(rule.id.as_str()) {
             out.push((
@@ -959,10 +973,12 @@ fn pointers_of(check: &Check) -> Vec<&str> {
             per,
             record_subject,
             ended,
+            ended_on,
             ..
         } => {
             out.extend(per.iter().chain(ended).map(|p| p.subject.as_str()));
             out.extend(record_subject.as_deref());
+            out.extend(ended_on.as_deref());
         }
         Check::StandingPermission {
             acts,

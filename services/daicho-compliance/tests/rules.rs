@@ -158,14 +158,20 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
             if let Some(o) = only {
                 set(&mut p, &o.pointer, json!(o.any_of[0]));
             }
-            (
-                vec![act(
+            let mut compliant = vec![act(t, "2026-05-11T10:00:00+09:00", &roles[0], p.clone())];
+            // An act the rule does not select may be done in any role.
+            if let Some(o) = only {
+                let other = with(&[(&o.pointer, json!("not-selected"))]);
+                compliant.push(act(
                     t,
-                    "2026-05-11T10:00:00+09:00",
+                    "2026-05-12T10:00:00+09:00",
                     &other_role(roles),
-                    p.clone(),
-                )],
-                vec![act(t, "2026-05-11T10:00:00+09:00", &roles[0], p)],
+                    other,
+                ));
+            }
+            (
+                vec![act(t, "2026-05-11T10:00:00+09:00", &other_role(roles), p)],
+                compliant,
             )
         }
         Check::RequiredContents {
@@ -188,14 +194,19 @@ fn scenarios(rule: &Rule) -> (Vec<Act>, Vec<Act>) {
                 }
             }
             let mut missing: Vec<(&str, Value)> = full[1..].to_vec();
-            // Only the acts the rule selects must contain the fields.
+            let mut compliant = Vec::new();
+            // Only the acts the rule selects must contain the fields: one
+            // it does not select lacks them all.
             if let Some(o) = only {
                 missing.push((&o.pointer, json!(o.any_of[0])));
                 full.push((&o.pointer, json!(o.any_of[0])));
+                let other = with(&[(&o.pointer, json!("not-selected"))]);
+                compliant.push(act(t, "2026-05-12T10:00:00+09:00", "staff", other));
             }
+            compliant.push(act(t, "2026-05-11T10:00:00+09:00", "staff", with(&full)));
             (
                 vec![act(t, "2026-05-11T10:00:00+09:00", "staff", with(&missing))],
-                vec![act(t, "2026-05-11T10:00:00+09:00", "staff", with(&full))],
+                compliant,
             )
         }
         Check::PriorApproval {
@@ -827,6 +838,13 @@ fn the_loader_refuses_rules_that_do_not_fit_the_catalogue() {
             "/unchecked/0/reason",
         ),
         (
+            "the day of an ending without the ending",
+            Box::new(
+                |r| r["rules"][0]["check"] = json!({"kind": "presence", "types": ["office.secured"], "cadence": "end_of_work", "ended_on": "/abolished_on"}),
+            ),
+            "/rules/0/check/ended_on",
+        ),
+        (
             "an ending of subjects that are not named",
             Box::new(
                 |r| r["rules"][0]["check"] = json!({"kind": "presence", "types": ["office.secured"], "cadence": "end_of_work", "ended": {"types": ["section.abolished"], "subject": "/section/code"}}),
@@ -1323,7 +1341,15 @@ fn entering_a_managed_area_needs_a_permission_held_at_the_time() {
             0,
         ),
         (
-            "a contractor, escorted under 第26条第4項 rather than permitted",
+            "on the permission's last day",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, Some("2026-05-11")),
+                entered("2026-05-11T16:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            0,
+        ),
+        (
+            "a contractor, not one of the staff the permissions name",
             vec![entered("2026-05-11T10:00:00+09:00", None, "contractor")],
             0,
         ),
@@ -1337,6 +1363,19 @@ fn entering_a_managed_area_needs_a_permission_held_at_the_time() {
         let found = findings_of(rule, &acts);
         assert_eq!(found.len(), expected, "{what}: {found:?}");
     }
+    // An entry that names no area cannot be checked against a permission
+    // for one.
+    let mut nowhere = entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff");
+    nowhere.payload.as_object_mut().unwrap().remove("area");
+    let found = findings_of(
+        rule,
+        &[
+            granted("2026-04-01T09:00:00+09:00", "K-1", area, None),
+            nowhere,
+        ],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("/area"), "{found:?}");
 }
 
 #[test]
@@ -1378,6 +1417,13 @@ fn offices_are_secured_on_every_business_day_while_the_section_exists() {
     let found = findings_of(rule, &acts);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("2026年4月30日"), "{found:?}");
+    // Recorded on May 1st, abolished from June 1st: May is due too.
+    acts.last_mut().unwrap().payload["abolished_on"] = json!("2026-06-01");
+    let found = findings_of(rule, &acts);
+    let may = found.iter().filter(|f| f.contains("2026年5月")).count();
+    assert_eq!(found.len(), 1 + may, "{found:?}");
+    assert!(may >= 15, "{may}");
+    assert!(!found.iter().any(|f| f.contains("2026年6月")), "{found:?}");
     // Without the abolition every business day of May and June is due.
     acts.pop();
     let found = findings_of(rule, &acts);
