@@ -1353,8 +1353,8 @@ fn prior_act(cx: &Context<'_>, first: &Selector, then: &Selector) -> Vec<Raw> {
 
 /// Acts that need a standing permission held when they happen (第26条第1項).
 /// Grants and revocations are kept per subject and scope in the order they
-/// happened (by seq where two share a moment); the last one at or before
-/// the act's moment decides: none or a revocation is a finding, and so is
+/// happened (by seq where two share a moment, as the act is too); the last
+/// one before the act decides: none or a revocation is a finding, and so is
 /// a grant whose last day has passed. An act that names no subject, or no
 /// scope where the rule has one, cannot be checked and is a finding.
 fn standing_permission(
@@ -1433,7 +1433,8 @@ fn standing_permission(
         }
         for subject in subjects {
             let last = moves.get(&(subject.clone(), scope.clone())).and_then(|m| {
-                let after = m.partition_point(|(f, _)| f.occurred_at <= a.occurred_at);
+                let after =
+                    m.partition_point(|(f, _)| (f.occurred_at, f.seq) <= (a.occurred_at, a.seq));
                 after.checked_sub(1).map(|i| m[i])
             });
             let (ja, en, mut seqs) = match last {

@@ -1332,6 +1332,31 @@ fn entering_a_managed_area_needs_a_permission_held_at_the_time() {
             1,
         ),
         (
+            "permitted at the moment of entering, recorded first",
+            vec![
+                granted("2026-05-11T10:00:00+09:00", "K-1", area, None),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            0,
+        ),
+        (
+            "permitted at the moment of entering, recorded after it",
+            vec![
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+                granted("2026-05-11T10:00:00+09:00", "K-1", area, None),
+            ],
+            1,
+        ),
+        (
+            "withdrawn at the moment of entering, recorded first",
+            vec![
+                granted("2026-04-01T09:00:00+09:00", "K-1", area, None),
+                revoked("2026-05-11T10:00:00+09:00", "K-1"),
+                entered("2026-05-11T10:00:00+09:00", Some("K-1"), "staff"),
+            ],
+            1,
+        ),
+        (
             "another person's withdrawal",
             vec![
                 granted("2026-04-01T09:00:00+09:00", "K-1", area, None),
