@@ -20,8 +20,8 @@ pub(crate) struct Quarter {
     pub(crate) first: Date,
     /// The day after the last.
     pub(crate) end: Date,
-    /// Monday to Friday within the quarter. National holidays are not
-    /// modelled: rules that need them read the catalogue's calendar.
+    /// The business days of the catalogue's calendar within the quarter:
+    /// Monday to Friday without national holidays and closing days.
     pub(crate) business_days: Vec<Date>,
 }
 
