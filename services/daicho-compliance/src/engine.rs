@@ -1385,13 +1385,20 @@ fn standing_permission(
             continue;
         }
         let scope = scope_of(a);
-        if let Some(p) = within.filter(|_| scope.is_empty()) {
+        let subjects = subjects_at(a, &acts.subject);
+        // Whom or what for the permission is, where the act does not say.
+        let unnamed = if subjects.is_empty() {
+            Some(acts.subject.as_str())
+        } else {
+            within.filter(|_| scope.is_empty())
+        };
+        if let Some(p) = unnamed {
             out.push(
                 raw(FindingKind::Violation, None, vec![a.seq], a.occurred_at)
                     .anchored(a.seq)
                     .says(
                         format!(
-                            "{}の{}に、許可の範囲を示す記載（{p}）がなく、許可を確かめられない。",
+                            "{}の{}に{p}の記載がなく、許可を確かめられない。",
                             time_ja(a.occurred_at),
                             selected(acts),
                         ),
@@ -1409,28 +1416,6 @@ fn standing_permission(
         } else {
             format!("（{scope}）")
         };
-        let subjects = subjects_at(a, &acts.subject);
-        if subjects.is_empty() {
-            out.push(
-                raw(FindingKind::Violation, None, vec![a.seq], a.occurred_at)
-                    .anchored(a.seq)
-                    .says(
-                        format!(
-                            "{}の{}{place}に、許可を確かめる本人の記載（{}）がない。",
-                            time_ja(a.occurred_at),
-                            selected(acts),
-                            acts.subject
-                        ),
-                        format!(
-                            "{} on {} names no one at {}: its permission cannot be checked.",
-                            selected(acts),
-                            date_en(a.occurred_at),
-                            acts.subject
-                        ),
-                    ),
-            );
-            continue;
-        }
         for subject in subjects {
             let last = moves.get(&(subject.clone(), scope.clone())).and_then(|m| {
                 let after =
